@@ -1,0 +1,19 @@
+"""The series' stamp contract: every stamped event's data is ``{"seq": n, "sent": t}``.
+
+- ``seq``: the event's number, from 0.
+- ``sent``: the server's ``time.monotonic()`` at the moment the generator yields the event.
+
+On Linux, CLOCK_MONOTONIC is one clock for every process on the machine, so a client on the
+same machine computes ``delay = arrival - sent`` exactly, even with nginx in between.
+``sselab.probe`` reads these two fields; anything else in the object is carried along.
+
+Introduced in notebooks/00_quickstart.ipynb.
+"""
+
+import json
+import time
+
+
+def stamped(seq: int, **extra) -> str:
+    """One SSE frame carrying the stamp: ``data: {"seq": 3, "sent": 1234.5678}\\n\\n``."""
+    return f"data: {json.dumps({'seq': seq, 'sent': time.monotonic(), **extra})}\n\n"

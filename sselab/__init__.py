@@ -1,0 +1,33 @@
+"""SSE Lab's toolkit: background servers, a real nginx, the probe, and timeline plots.
+
+Typical use in a notebook::
+
+    import sselab
+    from servers import ticker
+
+    server = sselab.serve(ticker.app, name="ticker")
+    timeline = await sselab.aprobe(server.url + "/events?n=20&interval=0.1")
+    timeline.verdict, sselab.plot_timeline(timeline)
+    sselab.stop_all()
+"""
+
+from ._env import environment_report, versions
+from ._nginx import NginxError, NginxProxy, find_nginx, nginx_version, running_proxies, stop_proxies
+from ._plot import draw_timeline, plot_runs, plot_timeline
+from ._probe import ProbeError, aprobe, probe
+from ._report import VerdictTable, text_report, verdict_table
+from ._server import BackgroundServer, ServerError, running_servers, serve, stop_servers
+from ._timeline import Event, Read, Timeline
+
+__all__ = [
+    "BackgroundServer", "Event", "NginxError", "NginxProxy", "ProbeError", "Read",
+    "ServerError", "Timeline", "VerdictTable", "aprobe", "draw_timeline", "environment_report",
+    "find_nginx", "nginx_version", "plot_runs", "plot_timeline", "probe", "running_proxies",
+    "running_servers", "serve", "stop_all", "stop_proxies", "stop_servers", "text_report", "verdict_table", "versions",
+]
+
+
+def stop_all() -> None:
+    """Stop every nginx and background server this process started (nginx first)."""
+    stop_proxies()
+    stop_servers()

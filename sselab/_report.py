@@ -1,0 +1,67 @@
+"""The plain-text report that ``python -m sselab probe`` prints."""
+
+from __future__ import annotations
+
+from ._timeline import Timeline
+
+
+def _ms(seconds: float | None) -> str:
+    return "n/a" if seconds is None else f"{seconds * 1000:.1f} ms"
+
+
+def text_report(timeline: Timeline) -> str:
+    """Verdict first, then the evidence it rests on."""
+    s = timeline.summary
+    lines = [
+        f"{timeline.url}",
+        f"verdict: {timeline.verdict} - {timeline.reason}",
+        f"  events {s['events']} in {s['reads']} reads, {s['bursts']} bursts "
+        f"(largest {s['largest_burst']} events, {s['largest_burst_bytes']} bytes); "
+        f"comments {s['comments']}; ended by {s['ended_by']}",
+        f"  first byte {_ms(s['first_byte'])}, first event {_ms(s['first_event'])}, "
+        f"last event {_ms(s['last_event'])}",
+    ]
+    if timeline.stamped:
+        lines.append(f"  delay median {_ms(s['median_delay'])}, p90 {_ms(s['p90_delay'])}, "
+                     f"max {_ms(s['max_delay'])}; send gap {_ms(s['send_gap'])}; clock {s['clock']}")
+    else:
+        lines.append("  no send stamps: delays cannot be measured, only the arrival pattern "
+                     "(serve servers/clock.py or the stamp format in servers/stamp.py to get them)")
+    return "\n".join(lines)
+
+
+class VerdictTable:
+    """Runs side by side as a table: shows as Markdown in a notebook, as text elsewhere.
+
+    Every figure in it is read from the Timelines; nothing is typed in.
+    """
+
+    COLUMNS = ("run", "verdict", "events", "bursts", "largest burst", "median delay", "max delay")
+
+    def __init__(self, runs: dict[str, Timeline]) -> None:
+        self.runs = runs
+
+    def rows(self) -> list[tuple[str, ...]]:
+        out = []
+        for name, t in self.runs.items():
+            s = t.summary
+            out.append((name, t.verdict, str(s["events"]), str(s["bursts"]),
+                        f"{s['largest_burst']} ({s['largest_burst_bytes']} B)",
+                        _ms(s["median_delay"]), _ms(s["max_delay"])))
+        return out
+
+    def _repr_markdown_(self) -> str:
+        head = "| " + " | ".join(self.COLUMNS) + " |\n|" + "---|" * len(self.COLUMNS) + "\n"
+        return head + "\n".join("| " + " | ".join(r) + " |" for r in self.rows())
+
+    def __str__(self) -> str:
+        rows = [self.COLUMNS, *self.rows()]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(self.COLUMNS))]
+        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows)
+
+    __repr__ = __str__
+
+
+def verdict_table(runs: dict[str, Timeline]) -> VerdictTable:
+    """A table of each run's verdict and the figures behind it."""
+    return VerdictTable(runs)

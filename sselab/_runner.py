@@ -1,0 +1,75 @@
+"""Execute a notebook headless, top to bottom, optionally several times in one kernel.
+
+Used by the tests (every notebook, twice in one kernel: a re-run must not fail or leak) and
+by ``benchmarks/series_runtime.py``. nbmake runs a notebook once per kernel; the re-run in
+the same kernel is the case a learner hits, so this is built on nbclient directly.
+Cells tagged ``skip-execution`` (the real-Coze-bot cells) are skipped, as nbclient does.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+LEAK_CHECK = """
+import threading as _t, sselab as _s, psutil as _p
+_leaks = {
+    "servers": [repr(s) for s in _s.running_servers()],
+    "proxies": [repr(p) for p in _s.running_proxies()],
+    "threads": [t.name for t in _t.enumerate() if t.name.startswith("sselab")],
+    "children": [" ".join(c.cmdline()[:2]) for c in _p.Process().children(recursive=True)
+                 if c.is_running() and c.status() != _p.STATUS_ZOMBIE],
+}
+print(_leaks)
+assert not any(_leaks.values()), f"left running after the notebook: {_leaks}"
+"""
+
+
+@dataclass
+class NotebookRun:
+    path: Path
+    seconds: list[float] = field(default_factory=list)
+    outputs_text: str = ""
+
+
+def run_notebook(path: str | Path, *, passes: int = 2, timeout: int = 300,
+                 check_leaks: bool = True) -> NotebookRun:
+    """Run every cell ``passes`` times in one fresh kernel; raise on the first error.
+
+    After the last pass, check that nothing the notebook started is still running.
+    Returns the wall time of each pass and all text the outputs contained (for secret scans).
+    """
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    if check_leaks:
+        nb.cells.append(nbformat.v4.new_code_cell(LEAK_CHECK))
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    run = NotebookRun(path)
+    texts = []
+    with client.setup_kernel():
+        for n in range(passes):
+            start = time.monotonic()
+            for index, cell in enumerate(nb.cells):
+                is_check = check_leaks and index == len(nb.cells) - 1
+                if cell.cell_type != "code" or (is_check and n < passes - 1):
+                    continue
+                client.execute_cell(cell, index)
+                texts += _texts(cell)
+            run.seconds.append(time.monotonic() - start)
+    run.outputs_text = "\n".join(texts)
+    return run
+
+
+def _texts(cell) -> list[str]:
+    out = []
+    for o in cell.get("outputs", []):
+        out.append(o.get("text", ""))
+        for mime, value in o.get("data", {}).items():
+            if mime.startswith("text/"):
+                out.append(value if isinstance(value, str) else "".join(value))
+    return out

@@ -1,0 +1,221 @@
+"""What one probe saw, and what it means: reads, events, bursts, delays and a verdict.
+
+Defined in notebooks/00_quickstart.ipynb; every notebook judges its runs with it.
+
+Times are seconds since the request was sent, on the monotonic clock. A server that follows
+the stamp contract (see ``servers/stamp.py``) puts ``{"seq": n, "sent": time.monotonic()}``
+in each event's data. On one Linux machine every process shares CLOCK_MONOTONIC, so for a
+loopback URL ``delay = arrived - sent`` is exact, even with nginx in between (clock
+"shared"). For any other host the clocks differ: the stamps are shifted so that the fastest
+event has delay 0 (clock "aligned"), which keeps every difference between events but cannot
+show a lag that every event shares.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+
+BURST_WINDOW = 0.002
+"""Events whose arrivals are at most this far apart (chained) form one burst, in seconds."""
+
+MIN_LATE = 0.020
+"""The smallest added delay, in seconds, that counts an event as late."""
+
+VERDICTS = ("real-time", "lagging", "batched", "held-until-end", "unknown")
+
+
+@dataclass(frozen=True)
+class Read:
+    """One piece of body as httpx handed it over: when (s) and how many bytes."""
+
+    t: float
+    bytes: int
+
+
+@dataclass(frozen=True)
+class Event:
+    """One SSE event: when its last byte arrived, and when the server says it sent it."""
+
+    seq: int | None
+    sent: float | None
+    arrived: float
+    bytes: int
+    read: int
+    name: str = "message"
+    data: str = ""
+
+    @property
+    def delay(self) -> float | None:
+        return None if self.sent is None else self.arrived - self.sent
+
+
+@dataclass
+class Timeline:
+    """One streamed response, as measured. ``verdict`` is computed, never given.
+
+    Verdicts (``late`` means the path added more than ``late_threshold`` to an event's delay,
+    ``late_threshold = max(20 ms, a quarter of the median gap between sends)``):
+
+    - ``real-time``: at most 10 % of the events are late.
+    - ``held-until-end``: at least 3 events, nearly all (90 %) arrive in the final burst, and
+      most of them are late: the path held the stream until the source finished.
+    - ``batched``: at least 30 % of the events arrive in bursts that mix events sent more than
+      ``late_threshold`` apart: the path collects events and releases them in groups.
+      Events that the source itself sent back-to-back may arrive together without this.
+    - ``lagging``: more than 10 % of events are late, but they arrive one at a time: the
+      stream runs steadily behind (typically one event behind the source).
+    - ``unknown``: fewer than 2 events, or evidence that fits none of the above.
+
+    Without send stamps only the arrival pattern is there: one burst after a wait of more than
+    0.5 s reads as ``held-until-end``; mostly multi-event bursts as ``batched``; single
+    arrivals as ``real-time`` (a steady lag cannot be seen without stamps). ``reason`` says
+    which evidence decided.
+    """
+
+    url: str
+    status: int
+    content_type: str
+    reads: list[Read]
+    events: list[Event]
+    comments: int = 0
+    clock: str | None = None
+    ended_by: str = "eof"
+    headers: dict = field(default_factory=dict)
+
+    # -- derived evidence -------------------------------------------------------------
+    @property
+    def stamped(self) -> bool:
+        return bool(self.events) and all(e.sent is not None for e in self.events)
+
+    @cached_property
+    def bursts(self) -> list[list[Event]]:
+        """Events grouped by arrival: each group arrived within BURST_WINDOW of its predecessor."""
+        groups: list[list[Event]] = []
+        for e in self.events:
+            if groups and e.arrived - groups[-1][-1].arrived <= BURST_WINDOW:
+                groups[-1].append(e)
+            else:
+                groups.append([e])
+        return groups
+
+    @cached_property
+    def send_gap(self) -> float | None:
+        """Median time between consecutive sends (the source's own cadence)."""
+        sent = [e.sent for e in self.events if e.sent is not None]
+        gaps = [b - a for a, b in zip(sent, sent[1:])]
+        return statistics.median(gaps) if gaps else None
+
+    @property
+    def late_threshold(self) -> float:
+        return max(MIN_LATE, 0.25 * (self.send_gap or 0.0))
+
+    @cached_property
+    def added_delays(self) -> list[float]:
+        """Each event's delay beyond the path's floor (0 with a shared clock)."""
+        delays = [e.delay for e in self.events]
+        return [d - (0.0 if self.clock == "shared" else min(delays)) for d in delays]
+
+    def _batching_bursts(self) -> list[list[Event]]:
+        return [b for b in self.bursts if len(b) > 1 and b[-1].sent - b[0].sent > self.late_threshold]
+
+    # -- verdict ---------------------------------------------------------------------
+    @cached_property
+    def _judgement(self) -> tuple[str, str]:
+        n = len(self.events)
+        if n < 2:
+            return "unknown", f"only {n} event(s) arrived; at least 2 are needed to judge"
+        return self._judge_stamped() if self.stamped else self._judge_unstamped()
+
+    def _judge_stamped(self) -> tuple[str, str]:
+        n, last = len(self.events), self.bursts[-1]
+        late = [d > self.late_threshold for d in self.added_delays]
+        frac_late = sum(late) / n
+        thr = f"{self.late_threshold * 1000:.0f} ms"
+        if n >= 3 and len(last) >= 0.9 * n and frac_late >= 0.5:
+            return "held-until-end", (
+                f"{len(last)} of {n} events arrived together at {last[-1].arrived:.2f} s, "
+                f"though they were sent over {last[-1].sent - last[0].sent:.2f} s")
+        if frac_late <= 0.1:
+            return "real-time", (
+                f"{n - sum(late)} of {n} events arrived within {thr} of being sent "
+                f"(median delay {self.summary['median_delay'] * 1000:.1f} ms)")
+        in_batches = sum(len(b) for b in self._batching_bursts())
+        if in_batches >= 0.3 * n:
+            sizes = sorted(len(b) for b in self._batching_bursts())
+            return "batched", (
+                f"{in_batches} of {n} events arrived in {len(sizes)} bursts of "
+                f"{sizes[0]}-{sizes[-1]} events that had been sent more than {thr} apart")
+        behind = statistics.median(self.added_delays) / (self.send_gap or 1.0)
+        return "lagging", (
+            f"{sum(late)} of {n} events were late by more than {thr} yet arrived one by one; "
+            f"median added delay {statistics.median(self.added_delays) * 1000:.0f} ms "
+            f"(about {behind:.1f} send gaps behind)")
+
+    def _judge_unstamped(self) -> tuple[str, str]:
+        n, bursts = len(self.events), self.bursts
+        note = "no send stamps, judged by arrival pattern alone"
+        if n >= 3 and len(bursts[-1]) >= 0.9 * n:
+            if bursts[-1][0].arrived > 0.5:
+                return "held-until-end", f"{len(bursts[-1])} of {n} events arrived together at {bursts[-1][-1].arrived:.2f} s ({note})"
+            return "unknown", f"all {n} events arrived at once, quickly: the source may have sent them together ({note})"
+        multi = sum(len(b) for b in bursts if len(b) > 1)
+        if multi >= 0.5 * n:
+            return "batched", f"{multi} of {n} events arrived in multi-event bursts ({note})"
+        return "real-time", f"{n - multi} of {n} events arrived one by one ({note}; a steady lag would not show)"
+
+    @property
+    def verdict(self) -> str:
+        return self._judgement[0]
+
+    @property
+    def reason(self) -> str:
+        return self._judgement[1]
+
+    @cached_property
+    def summary(self) -> dict:
+        """The figures a reader (and the verdict) looks at, in seconds and bytes."""
+        delays = sorted(self.added_delays) if self.stamped else []
+        burst_bytes = [sum(e.bytes for e in b) for b in self.bursts]
+        pick = (lambda q: delays[min(len(delays) - 1, int(q * len(delays)))]) if delays else (lambda q: None)
+        return {
+            "events": len(self.events),
+            "reads": len(self.reads),
+            "comments": self.comments,
+            "first_byte": self.reads[0].t if self.reads else None,
+            "first_event": self.events[0].arrived if self.events else None,
+            "last_event": self.events[-1].arrived if self.events else None,
+            "send_gap": self.send_gap,
+            "median_delay": statistics.median(delays) if delays else None,
+            "p90_delay": pick(0.9),
+            "max_delay": delays[-1] if delays else None,
+            "late_threshold": self.late_threshold if delays else None,
+            "late_events": sum(d > self.late_threshold for d in delays),
+            "bursts": len(self.bursts),
+            "largest_burst": max((len(b) for b in self.bursts), default=0),
+            "largest_burst_bytes": max(burst_bytes, default=0),
+            "clock": self.clock,
+            "ended_by": self.ended_by,
+        }
+
+    def to_dict(self) -> dict:
+        """The JSON shape of ``python -m sselab probe --json``."""
+        return {
+            "url": self.url,
+            "status": self.status,
+            "content_type": self.content_type,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "summary": self.summary,
+            "reads": [asdict(r) for r in self.reads],
+            "events": [
+                {"seq": e.seq, "sent": e.sent, "arrived": e.arrived, "delay": e.delay,
+                 "bytes": e.bytes, "read": e.read}
+                for e in self.events
+            ],
+        }
+
+    def __repr__(self) -> str:
+        return (f"<Timeline {self.url} {self.verdict}: {len(self.events)} events, "
+                f"{len(self.reads)} reads, {len(self.bursts)} bursts>")
