@@ -12,6 +12,7 @@ Typical use in a notebook::
 """
 
 from ._env import environment_report, versions
+from ._live import watch
 from ._nginx import NginxError, NginxProxy, find_nginx, nginx_version, running_proxies, stop_proxies
 from ._plot import draw_timeline, plot_runs, plot_timeline
 from ._probe import ProbeError, aprobe, probe
@@ -23,7 +24,7 @@ __all__ = [
     "BackgroundServer", "Event", "NginxError", "NginxProxy", "ProbeError", "Read",
     "ServerError", "Timeline", "VerdictTable", "aprobe", "draw_timeline", "environment_report",
     "find_nginx", "nginx_version", "plot_runs", "plot_timeline", "probe", "running_proxies",
-    "running_servers", "serve", "stop_all", "stop_proxies", "stop_servers", "text_report", "verdict_table", "versions",
+    "running_servers", "serve", "stop_all", "stop_proxies", "stop_servers", "text_report", "verdict_table", "versions", "watch",
 ]
 
 

@@ -136,6 +136,7 @@ async def aprobe(
     max_seconds: float = 30.0,
     max_bytes: int = 100_000_000,
     connect_timeout: float = 5.0,
+    on_event=None,
 ) -> Timeline:
     """Stream ``url`` and return its Timeline. Raises ProbeError with a one-paragraph reason.
 
@@ -143,7 +144,8 @@ async def aprobe(
     ``max_seconds`` (the whole stream, not one read: an endless stream is fine) or after
     ``max_bytes``. A connection cut mid-stream ends the timeline with ``ended_by="cut"``.
     ``trust_env=False``: proxy variables must not put a proxy between the lab's client
-    and server.
+    and server. ``on_event(partial_timeline)``, if given, is called after every read that
+    completed an event (``sselab.watch`` draws live timelines with it).
     """
     timeout = httpx.Timeout(max_seconds, connect=connect_timeout)
     sent_headers = {**DEFAULT_HEADERS, **(headers or {})}
@@ -163,13 +165,14 @@ async def aprobe(
                     if len(body) > 200:
                         break
                 _check_response(url, response, body)
-            ended_by = await _read_stream(response, recorder, deadline, max_events, max_bytes)
+            ended_by = await _read_stream(response, recorder, deadline, max_events, max_bytes,
+                                          on_event and (lambda: on_event(recorder.timeline(url, response, "running"))))
         finally:
             await response.aclose()
     return recorder.timeline(url, response, ended_by)
 
 
-async def _read_stream(response, recorder, deadline, max_events, max_bytes) -> str:
+async def _read_stream(response, recorder, deadline, max_events, max_bytes, notify=None) -> str:
     """Feed every read to the recorder until a limit or the end; say which ended it."""
     chunks = response.aiter_raw()
     while True:
@@ -185,7 +188,10 @@ async def _read_stream(response, recorder, deadline, max_events, max_bytes) -> s
             return "max_seconds"
         except httpx.RemoteProtocolError:
             return "cut"
+        before = len(recorder.events)
         recorder.feed(chunk, time.monotonic())
+        if notify and len(recorder.events) > before:
+            notify()
         if max_events is not None and len(recorder.events) >= max_events:
             return "max_events"
         if recorder.total >= max_bytes:

@@ -8,6 +8,7 @@ Cells tagged ``skip-execution`` (the real-Coze-bot cells) are skipped, as nbclie
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +52,8 @@ def run_notebook(path: str | Path, *, passes: int = 2, timeout: int = 300,
                             resources={"metadata": {"path": str(path.parent)}})
     run = NotebookRun(path)
     texts = []
-    with client.setup_kernel():
+    # The kernel gets our environment plus SSELAB_HEADLESS=1: live plots draw once, at the end.
+    with client.setup_kernel(env={**os.environ, "SSELAB_HEADLESS": "1"}):
         for n in range(passes):
             start = time.monotonic()
             for index, cell in enumerate(nb.cells):
@@ -73,3 +75,21 @@ def _texts(cell) -> list[str]:
             if mime.startswith("text/"):
                 out.append(value if isinstance(value, str) else "".join(value))
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m sselab._runner NOTEBOOK... [--passes N]``: run notebooks, print times."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m sselab._runner", description=main.__doc__)
+    parser.add_argument("notebooks", nargs="+")
+    parser.add_argument("--passes", type=int, default=1)
+    args = parser.parse_args(argv)
+    for path in args.notebooks:
+        run = run_notebook(path, passes=args.passes)
+        print(f"{Path(path).name}: " + ", ".join(f"{s:.1f} s" for s in run.seconds), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,20 +1,39 @@
-"""Every notebook, run top to bottom twice in one fresh kernel, leaving nothing running."""
+"""Every notebook, run top to bottom twice in one fresh kernel, leaving nothing running.
 
+The kernel runs with a canary Coze token in its environment: no output may contain it, and
+no file in the repository may either (tokens never reach outputs, logs or files).
+"""
+
+import secrets
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from sselab._runner import run_notebook
 
-NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def test_notebooks_are_found():
-    assert len(NOTEBOOKS) >= 1
+def test_the_series_is_there():
+    assert [p.name[:2] for p in NOTEBOOKS][:1] == ["00"], NOTEBOOKS
+
+
+def repository_files():
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    return [ROOT / name for name in listed if (ROOT / name).is_file()]
 
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_twice_in_one_kernel(path):
+def test_notebook_runs_twice_in_one_kernel_and_leaks_no_token(path, monkeypatch):
+    canary = "pat_canary_" + secrets.token_hex(16)
+    monkeypatch.setenv("COZE_API_TOKEN", canary)
+    monkeypatch.setenv("COZE_BOT_ID", "7000000000000000000")
     run = run_notebook(path, passes=2)
     assert len(run.seconds) == 2
+    assert canary not in run.outputs_text, "a token reached a notebook output"
+    leaked = [f for f in repository_files() if canary.encode() in f.read_bytes()]
+    assert not leaked, f"a token reached a file: {leaked}"
