@@ -19,12 +19,14 @@ from ._probe import ProbeError, aprobe, probe
 from ._report import VerdictTable, text_report, verdict_table
 from ._server import BackgroundServer, ServerError, running_servers, serve, stop_servers
 from ._timeline import Event, Read, Timeline
+from ._wire import aprobe_decoded, plot_delays, server_tcp_nodelay, socket_probe
 
 __all__ = [
     "BackgroundServer", "Event", "NginxError", "NginxProxy", "ProbeError", "Read",
     "ServerError", "Timeline", "VerdictTable", "aprobe", "draw_timeline", "environment_report",
     "find_nginx", "nginx_version", "plot_runs", "plot_timeline", "probe", "running_proxies",
     "running_servers", "serve", "stop_all", "stop_proxies", "stop_servers", "text_report", "verdict_table", "versions", "watch",
+    "aprobe_decoded", "plot_delays", "server_tcp_nodelay", "socket_probe",
 ]
 
 

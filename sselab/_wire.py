@@ -1,0 +1,203 @@
+"""Below httpx: a plain-socket probe, the server socket's TCP_NODELAY, and a decoding probe.
+
+Defined in notebooks/02_network.ipynb.
+
+- ``socket_probe`` streams with ``socket.recv`` itself, so every Read is one real socket
+  read, and it can send several requests on one keep-alive connection.
+- ``server_tcp_nodelay`` reads the ``TCP_NODELAY`` option of the kernel sockets that serve
+  a port in this process (the sockets uvicorn's transports really write to).
+- ``aprobe_decoded`` is ``aprobe`` for compressed bodies: it undoes ``Content-Encoding: gzip``
+  before parsing, and accepts any content type whose body is SSE frames (a ``text/plain``
+  stream too); each Read still counts the bytes that crossed the wire.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import zlib
+from urllib.parse import urlsplit
+
+import httpx
+
+from ._probe import ProbeError, _stamp, is_loopback
+from ._sse import SSEParser
+from ._timeline import Event, Read, Timeline
+
+
+class _Dechunker:
+    """Undo HTTP/1.1 chunked transfer coding, one read at a time (trailers are not expected)."""
+
+    def __init__(self) -> None:
+        self.buffer, self.left, self.skip, self.last, self.done = b"", 0, 0, False, False
+
+    def feed(self, data: bytes) -> bytes:
+        buf, out, i = self.buffer + data, bytearray(), 0
+        while i < len(buf) and not self.done:
+            if self.left:  # inside a chunk's data
+                piece = buf[i:i + self.left]
+                out += piece
+                self.left -= len(piece)
+                i += len(piece)
+                self.skip = 0 if self.left else 2
+            elif self.skip:  # the CRLF after a chunk
+                n = min(self.skip, len(buf) - i)
+                self.skip, i = self.skip - n, i + n
+                self.done = self.last and not self.skip
+            else:  # a chunk-size line
+                end = buf.find(b"\r\n", i)
+                if end < 0:
+                    break
+                size = int(buf[i:end].split(b";")[0], 16)
+                i = end + 2
+                self.left, self.last, self.skip = size, size == 0, 2 if size == 0 else 0
+        self.buffer = buf[i:]
+        return bytes(out)
+
+
+class _Events:
+    """Parses body bytes into stamped Events relative to ``t0``, noting which read completed each."""
+
+    def __init__(self, t0: float) -> None:
+        self.t0, self.parser, self.reads, self.events, self.comments = t0, SSEParser(), [], [], 0
+
+    def read(self, wire_bytes: int, body: bytes, now: float) -> None:
+        t = now - self.t0
+        self.reads.append(Read(t, wire_bytes))
+        for parsed in self.parser.feed(body):
+            if parsed.comment is not None:
+                self.comments += 1
+                continue
+            seq, sent = _stamp(parsed.data)
+            self.events.append(Event(seq, None if sent is None else sent - self.t0, t,
+                                     parsed.nbytes, len(self.reads) - 1, parsed.event, parsed.data[:2000]))
+
+    def timeline(self, url, status, headers, ended_by) -> Timeline:
+        stamped = bool(self.events) and all(e.sent is not None for e in self.events)
+        return Timeline(url=url, status=status, content_type=headers.get("content-type", ""),
+                        reads=self.reads, events=self.events, comments=self.comments,
+                        clock="shared" if stamped and is_loopback(url) else None,
+                        ended_by=ended_by, headers=headers)
+
+
+def _read_head(sock: socket.socket) -> tuple[int, dict, bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        more = sock.recv(65536)
+        if not more:
+            raise ProbeError("the server closed the connection before sending response headers")
+        data += more
+    head, rest = data.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines[1:] if ": " in line)
+    return int(lines[0].split()[1]), headers, rest
+
+
+def socket_probe(url: str, *, requests: int = 1, read_delay: float = 0.0, idle: float = 0.0,
+                 max_seconds: float = 10.0, bufsize: int = 65536) -> list[Timeline]:
+    """GET ``url`` ``requests`` times on ONE connection with a plain socket; a Timeline each.
+
+    Every Read is one ``recv()`` (``bytes`` counts the body bytes it returned, chunk framing
+    included). ``read_delay`` sleeps before each ``recv()``: a busy client, whose reads then
+    collect whatever arrived meanwhile. The first Timeline is a fresh connection, the others
+    reuse it (keep-alive), each sent ``idle`` seconds after the previous response ended.
+    The response must be chunked (HTTP/1.1 servers stream that way).
+    """
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    request = (f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+               f"Accept: text/event-stream\r\n\r\n").encode()
+    timelines = []
+    with socket.create_connection((parts.hostname, parts.port or 80), timeout=max_seconds) as sock:
+        for number in range(requests):
+            if number and idle:
+                time.sleep(idle)
+            t0 = time.monotonic()
+            sock.sendall(request)
+            status, headers, rest = _read_head(sock)
+            if status != 200 or "chunked" not in headers.get("transfer-encoding", ""):
+                raise ProbeError(f"{url} answered {status} without a chunked body; socket_probe "
+                                 "needs a streamed HTTP/1.1 response")
+            rec, body, ended_by = _Events(t0), _Dechunker(), "eof"
+            if rest:
+                rec.read(len(rest), body.feed(rest), time.monotonic())
+            while not body.done:
+                if time.monotonic() - t0 > max_seconds:
+                    ended_by = "max_seconds"
+                    break
+                if read_delay:
+                    time.sleep(read_delay)
+                data = sock.recv(bufsize)
+                if not data:
+                    ended_by = "cut"
+                    break
+                rec.read(len(data), body.feed(data), time.monotonic())
+            timelines.append(rec.timeline(url, status, headers, ended_by))
+            if ended_by != "eof":
+                break
+    return timelines
+
+
+def server_tcp_nodelay(port: int) -> dict[int, bool]:
+    """TCP_NODELAY of every established connection this process serves on ``port``.
+
+    Keyed by the client's port. Reads the kernel socket itself (through a duplicate of its
+    file descriptor), so it shows what asyncio or uvloop set, whatever the Python wrapper.
+    """
+    import psutil  # only this helper needs it
+
+    found = {}
+    for conn in psutil.Process().net_connections(kind="tcp"):
+        if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_ESTABLISHED:
+            with socket.socket(fileno=os.dup(conn.fd)) as dup:
+                found[conn.raddr.port] = bool(dup.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+    return found
+
+
+async def aprobe_decoded(url: str, *, headers: dict | None = None,
+                         max_seconds: float = 30.0) -> Timeline:
+    """Like ``aprobe``, for compressed streams: undo gzip, then parse SSE frames.
+
+    Sends ``Accept-Encoding: gzip`` unless ``headers`` say otherwise. Any content type is
+    accepted, so a ``text/plain`` body made of SSE frames is measured the same way. Each
+    Read counts wire bytes (compressed); each Event's ``bytes`` its decoded size.
+    """
+    sent = {"Accept": "text/event-stream", "Accept-Encoding": "gzip", **(headers or {})}
+    timeout = httpx.Timeout(max_seconds, connect=5.0)
+    async with httpx.AsyncClient(trust_env=False, timeout=timeout) as client:
+        t0 = time.monotonic()
+        async with client.stream("GET", url, headers=sent) as response:
+            encoding = response.headers.get("content-encoding", "identity")
+            decoder = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding == "gzip" else None
+            rec = _Events(t0)
+            async for data in response.aiter_raw():
+                rec.read(len(data), decoder.decompress(data) if decoder else data, time.monotonic())
+                if time.monotonic() - t0 > max_seconds:
+                    break
+    return rec.timeline(url, response.status_code, dict(response.headers), "eof")
+
+
+def plot_delays(runs: dict[str, Timeline], *, title: str | None = None, size=(7, None)):
+    """Each event's delay (ms, log scale), one row per run; the first event is a square.
+
+    For effects of a few tens of milliseconds, which a whole-stream timeline hides.
+    """
+    from ._plot import LabFigure
+
+    fig = LabFigure(figsize=(size[0], size[1] or 0.8 + 0.28 * len(runs)), layout="constrained")
+    ax = fig.add_subplot()
+    for y, (name, t) in enumerate(runs.items()):
+        delays = [max(e.delay, 1e-5) * 1000 for e in t.events if e.delay is not None]
+        late = [d > t.late_threshold * 1000 for d in delays]
+        colours = ["#c0392b" if x else "#2a9d55" for x in late]
+        ax.scatter(delays[1:], [y] * len(delays[1:]), s=14, c=colours[1:], alpha=0.7)
+        ax.scatter(delays[:1], [y], s=30, c=colours[:1], marker="s")
+    ax.set_xscale("log")
+    ax.set_yticks(range(len(runs)), list(runs), fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(40, color="#999999", lw=0.8, ls="--")
+    ax.set_xlabel("delay of each event, ms (log scale; dashed: 40 ms)")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
