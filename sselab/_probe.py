@@ -12,6 +12,7 @@ import concurrent.futures
 import ipaddress
 import json
 import time
+import zlib
 from urllib.parse import urlsplit
 
 import httpx
@@ -55,7 +56,11 @@ def is_loopback(url: str) -> bool:
 
 
 class _Recorder:
-    """Turns timed reads into Read and Event records (times relative to the request)."""
+    """Turns timed reads into Read and Event records (times relative to the request).
+
+    A read is timed and counted as it came off the wire; its body is parsed after undoing
+    gzip/deflate (``decode_as``), so a compressed stream's events are still seen.
+    """
 
     def __init__(self, t0: float) -> None:
         self.t0, self.parser = t0, SSEParser()
@@ -63,12 +68,20 @@ class _Recorder:
         self.events: list[Event] = []
         self.comments = 0
         self.total = 0
+        self._decoder = None
 
-    def feed(self, chunk: bytes, now: float) -> None:
+    def decode_as(self, content_encoding: str) -> None:
+        """Undo this Content-Encoding before parsing (gzip and deflate; others parse as is)."""
+        wbits = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}.get(content_encoding.strip().lower())
+        self._decoder = zlib.decompressobj(wbits) if wbits else None
+
+    def feed(self, chunk: bytes, now: float, wire_bytes: int | None = None) -> None:
         t = now - self.t0
-        self.reads.append(Read(t, len(chunk)))
-        self.total += len(chunk)
-        for parsed in self.parser.feed(chunk):
+        size = len(chunk) if wire_bytes is None else wire_bytes
+        self.reads.append(Read(t, size))
+        self.total += size
+        body = self._decoder.decompress(chunk) if self._decoder else chunk
+        for parsed in self.parser.feed(body):
             if parsed.comment is not None:
                 self.comments += 1
                 continue
@@ -78,7 +91,7 @@ class _Recorder:
                 bytes=parsed.nbytes, read=len(self.reads) - 1, name=parsed.event,
                 data=parsed.data if len(parsed.data) <= 2000 else parsed.data[:2000] + "…"))
 
-    def timeline(self, url: str, response: httpx.Response, ended_by: str) -> Timeline:
+    def timeline(self, url: str, status: int, headers: dict, ended_by: str) -> Timeline:
         events, clock = self.events, None
         if events and all(e.sent is not None for e in events):
             delays = [e.arrived - e.sent for e in events]
@@ -89,10 +102,9 @@ class _Recorder:
                 events = [Event(e.seq, e.sent + shift, e.arrived, e.bytes, e.read, e.name, e.data)
                           for e in events]
         return Timeline(
-            url=url, status=response.status_code,
-            content_type=response.headers.get("content-type", ""),
+            url=url, status=status, content_type=headers.get("content-type", ""),
             reads=self.reads, events=events, comments=self.comments, clock=clock,
-            ended_by=ended_by, headers=dict(response.headers))
+            ended_by=ended_by, headers=dict(headers))
 
 
 def _check_response(url: str, response: httpx.Response, body: bytes) -> None:
@@ -137,6 +149,7 @@ async def aprobe(
     max_bytes: int = 100_000_000,
     connect_timeout: float = 5.0,
     on_event=None,
+    require_event_stream: bool = True,
 ) -> Timeline:
     """Stream ``url`` and return its Timeline. Raises ProbeError with a one-paragraph reason.
 
@@ -146,6 +159,9 @@ async def aprobe(
     ``trust_env=False``: proxy variables must not put a proxy between the lab's client
     and server. ``on_event(partial_timeline)``, if given, is called after every read that
     completed an event (``sselab.watch`` draws live timelines with it).
+    ``require_event_stream=False`` measures SSE frames sent with another content type
+    (e.g. text/plain). A gzip- or deflate-encoded body is decoded before parsing; its reads
+    still count the compressed bytes that came over the wire.
     """
     timeout = httpx.Timeout(max_seconds, connect=connect_timeout)
     sent_headers = {**DEFAULT_HEADERS, **(headers or {})}
@@ -158,18 +174,24 @@ async def aprobe(
         except httpx.HTTPError as exc:
             raise _explain(url, exc, connect_timeout, max_seconds) from None
         try:
-            if response.status_code >= 400 or "text/event-stream" not in response.headers.get("content-type", ""):
+            ctype = response.headers.get("content-type", "")
+            if response.status_code >= 400 or (require_event_stream and "text/event-stream" not in ctype):
                 body = b""
-                async for chunk in response.aiter_raw():
+                async for chunk in response.aiter_bytes():  # decoded: error pages may be gzipped
                     body += chunk
                     if len(body) > 200:
                         break
                 _check_response(url, response, body)
+            recorder.decode_as(response.headers.get("content-encoding", ""))
             ended_by = await _read_stream(response, recorder, deadline, max_events, max_bytes,
-                                          on_event and (lambda: on_event(recorder.timeline(url, response, "running"))))
+                                          on_event and (lambda: on_event(_timeline_of(recorder, url, response, "running"))))
         finally:
             await response.aclose()
-    return recorder.timeline(url, response, ended_by)
+    return _timeline_of(recorder, url, response, ended_by)
+
+
+def _timeline_of(recorder: _Recorder, url: str, response: httpx.Response, ended_by: str) -> Timeline:
+    return recorder.timeline(url, response.status_code, response.headers, ended_by)
 
 
 async def _read_stream(response, recorder, deadline, max_events, max_bytes, notify=None) -> str:

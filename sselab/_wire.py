@@ -16,14 +16,11 @@ from __future__ import annotations
 import os
 import socket
 import time
-import zlib
 from urllib.parse import urlsplit
 
-import httpx
 
-from ._probe import ProbeError, _stamp, is_loopback
-from ._sse import SSEParser
-from ._timeline import Event, Read, Timeline
+from ._probe import ProbeError, _Recorder, aprobe
+from ._timeline import Timeline
 
 
 class _Dechunker:
@@ -54,31 +51,6 @@ class _Dechunker:
                 self.left, self.last, self.skip = size, size == 0, 2 if size == 0 else 0
         self.buffer = buf[i:]
         return bytes(out)
-
-
-class _Events:
-    """Parses body bytes into stamped Events relative to ``t0``, noting which read completed each."""
-
-    def __init__(self, t0: float) -> None:
-        self.t0, self.parser, self.reads, self.events, self.comments = t0, SSEParser(), [], [], 0
-
-    def read(self, wire_bytes: int, body: bytes, now: float) -> None:
-        t = now - self.t0
-        self.reads.append(Read(t, wire_bytes))
-        for parsed in self.parser.feed(body):
-            if parsed.comment is not None:
-                self.comments += 1
-                continue
-            seq, sent = _stamp(parsed.data)
-            self.events.append(Event(seq, None if sent is None else sent - self.t0, t,
-                                     parsed.nbytes, len(self.reads) - 1, parsed.event, parsed.data[:2000]))
-
-    def timeline(self, url, status, headers, ended_by) -> Timeline:
-        stamped = bool(self.events) and all(e.sent is not None for e in self.events)
-        return Timeline(url=url, status=status, content_type=headers.get("content-type", ""),
-                        reads=self.reads, events=self.events, comments=self.comments,
-                        clock="shared" if stamped and is_loopback(url) else None,
-                        ended_by=ended_by, headers=headers)
 
 
 def _read_head(sock: socket.socket) -> tuple[int, dict, bytes]:
@@ -119,9 +91,9 @@ def socket_probe(url: str, *, requests: int = 1, read_delay: float = 0.0, idle: 
             if status != 200 or "chunked" not in headers.get("transfer-encoding", ""):
                 raise ProbeError(f"{url} answered {status} without a chunked body; socket_probe "
                                  "needs a streamed HTTP/1.1 response")
-            rec, body, ended_by = _Events(t0), _Dechunker(), "eof"
+            rec, body, ended_by = _Recorder(t0), _Dechunker(), "eof"
             if rest:
-                rec.read(len(rest), body.feed(rest), time.monotonic())
+                rec.feed(body.feed(rest), time.monotonic(), wire_bytes=len(rest))
             while not body.done:
                 if time.monotonic() - t0 > max_seconds:
                     ended_by = "max_seconds"
@@ -132,7 +104,7 @@ def socket_probe(url: str, *, requests: int = 1, read_delay: float = 0.0, idle: 
                 if not data:
                     ended_by = "cut"
                     break
-                rec.read(len(data), body.feed(data), time.monotonic())
+                rec.feed(body.feed(data), time.monotonic(), wire_bytes=len(data))
             timelines.append(rec.timeline(url, status, headers, ended_by))
             if ended_by != "eof":
                 break
@@ -163,19 +135,8 @@ async def aprobe_decoded(url: str, *, headers: dict | None = None,
     accepted, so a ``text/plain`` body made of SSE frames is measured the same way. Each
     Read counts wire bytes (compressed); each Event's ``bytes`` its decoded size.
     """
-    sent = {"Accept": "text/event-stream", "Accept-Encoding": "gzip", **(headers or {})}
-    timeout = httpx.Timeout(max_seconds, connect=5.0)
-    async with httpx.AsyncClient(trust_env=False, timeout=timeout) as client:
-        t0 = time.monotonic()
-        async with client.stream("GET", url, headers=sent) as response:
-            encoding = response.headers.get("content-encoding", "identity")
-            decoder = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding == "gzip" else None
-            rec = _Events(t0)
-            async for data in response.aiter_raw():
-                rec.read(len(data), decoder.decompress(data) if decoder else data, time.monotonic())
-                if time.monotonic() - t0 > max_seconds:
-                    break
-    return rec.timeline(url, response.status_code, dict(response.headers), "eof")
+    sent = {"Accept-Encoding": "gzip", **(headers or {})}
+    return await aprobe(url, headers=sent, max_seconds=max_seconds, require_event_stream=False)
 
 
 def plot_delays(runs: dict[str, Timeline], *, title: str | None = None, size=(7, None)):
