@@ -11,8 +11,11 @@ Typical use in a notebook::
     sselab.stop_all()
 """
 
+from ._bystander import Bystander, abystander, plot_leaving, plot_waits
+from ._diagnose import Diagnosis, diagnose
 from ._env import environment_report, versions
 from ._live import watch
+from ._mystery import Mysteries, start_mysteries
 from ._nginx import NginxError, NginxProxy, find_nginx, nginx_version, running_proxies, stop_proxies
 from ._plot import draw_timeline, plot_runs, plot_timeline
 from ._probe import ProbeError, aprobe, probe
@@ -22,9 +25,9 @@ from ._timeline import Event, Read, Timeline
 from ._wire import aprobe_decoded, plot_delays, server_tcp_nodelay, socket_probe
 
 __all__ = [
-    "BackgroundServer", "Event", "NginxError", "NginxProxy", "ProbeError", "Read",
-    "ServerError", "Timeline", "VerdictTable", "aprobe", "draw_timeline", "environment_report",
-    "find_nginx", "nginx_version", "plot_runs", "plot_timeline", "probe", "running_proxies",
+    "BackgroundServer", "Bystander", "Event", "NginxError", "NginxProxy", "ProbeError", "Read",
+    "ServerError", "Timeline", "VerdictTable", "abystander", "aprobe", "draw_timeline", "environment_report",
+    "find_nginx", "nginx_version", "plot_leaving", "plot_runs", "plot_timeline", "plot_waits", "probe", "running_proxies",
     "running_servers", "serve", "stop_all", "stop_proxies", "stop_servers", "text_report", "verdict_table", "versions", "watch",
     "aprobe_decoded", "plot_delays", "server_tcp_nodelay", "socket_probe",
 ]

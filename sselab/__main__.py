@@ -1,6 +1,9 @@
-"""``python -m sselab probe URL``: measure any SSE endpoint from the shell.
+"""``python -m sselab probe URL``: is this stream buffered, and where? For any SSE endpoint.
 
-Exit status 0 when the stream was measured, 2 with a one-paragraph message when it could not be.
+Exit status: 0 when the stream was measured and judged; 1 when it was measured but no two
+events arrived to judge by (the report says what did arrive); 2, with one paragraph on
+stderr, when it could not be measured (bad option, refused connection, HTTP error, not an
+event stream, no response headers in time).
 """
 
 from __future__ import annotations
@@ -9,8 +12,31 @@ import argparse
 import json
 import sys
 
+from ._diagnose import compare_sentence, diagnose
 from ._probe import ProbeError, probe
 from ._report import text_report
+
+EPILOG = """\
+examples:
+  python -m sselab probe 'http://127.0.0.1:8000/clock?n=20&interval=0.25'
+  python -m sselab probe https://my.site/clock --compare http://10.0.0.5:8000/clock
+  python -m sselab probe https://my.site/v1/chat -X POST -d '{"stream": true}' \\
+      -H "Authorization: Bearer $TOKEN" --max-seconds 20 --plot chat.png
+
+The report gives the verdict (real-time, lagging, batched, held-until-end), the evidence
+(cadence, burst sizes in bytes, first-byte time, lag) and the likely layer with a fix.
+Your own events carry no send stamps, so lag cannot be measured on them: deploy
+servers/clock.py (one file, FastAPI only) behind the same proxy and probe that.
+
+exit status: 0 judged; 1 measured but fewer than 2 events to judge; 2 could not measure.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one paragraph (and exit 2) like every other error."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message}. Run 'python -m sselab probe --help' for every option.\n")
 
 
 def _header(text: str) -> tuple[str, str]:
@@ -20,23 +46,71 @@ def _header(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0, got {text!r}")
+        return value
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sselab", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    p = commands.add_parser("probe", help="stream a URL and say whether it arrives in real time",
-                            description="Stream URL, time every read and every SSE event, and "
-                                        "judge the stream: real-time, lagging, batched, held-until-end.")
+    parser = _Parser(prog="python -m sselab", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = commands.add_parser(
+        "probe", help="stream a URL, judge it, and name the likely buffering layer",
+        description="Stream URL, time every read and every SSE event, judge the stream\n"
+                    "(real-time, lagging, batched, held-until-end) and name the layer that most\n"
+                    "likely delays it, with a fix.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("url", help="the SSE endpoint, e.g. http://127.0.0.1:8000/events")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
-    p.add_argument("--plot", metavar="FILE.png", help="also save the timeline figure to this file")
+    p.add_argument("--compare", metavar="URL2",
+                   help="also probe URL2 with the same options (e.g. the upstream directly, URL "
+                        "through the proxy) and report both side by side, one after the other")
     p.add_argument("--header", "-H", action="append", type=_header, default=[], metavar="'K: V'",
-                   help="a request header (repeatable)")
-    p.add_argument("--method", "-X", default="GET", help="HTTP method (default GET; LLM relays often use POST)")
-    p.add_argument("--data", "-d", help="request body, e.g. a JSON string for POST")
-    p.add_argument("--max-events", type=int, metavar="N", help="stop after N events")
-    p.add_argument("--max-seconds", type=float, default=30.0, metavar="S",
-                   help="stop after S seconds, for endless streams (default 30)")
+                   help="a request header, e.g. -H 'Authorization: Bearer ...' (repeatable)")
+    p.add_argument("--method", "-X", help="HTTP method (default GET, or POST when --data is given)")
+    p.add_argument("--data", "-d", metavar="BODY",
+                   help="request body, e.g. a JSON string; implies POST and, unless a header says "
+                        "otherwise, Content-Type: application/json")
+    p.add_argument("--max-events", type=_positive(int), metavar="N", help="stop after N events")
+    p.add_argument("--max-seconds", type=_positive(float), default=30.0, metavar="S",
+                   help="stop after S seconds in all, for endless streams (default 30)")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object (the timeline, plus 'diagnosis'; with --compare, "
+                        "the second run under 'compare' and a 'comparison' sentence)")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="also save the timeline figure (both runs with --compare) to FILE.png")
     return parser
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def _run(url: str, args, headers: dict):
+    return probe(url, method=args.method, headers=headers, data=args.data,
+                 max_events=args.max_events, max_seconds=args.max_seconds)
+
+
+def _plot(path: str, runs: dict) -> None:
+    from ._plot import plot_runs, plot_timeline
+
+    if len(runs) > 1:
+        figure = plot_runs(runs, ncols=len(runs))
+    else:
+        (title, timeline), = runs.items()
+        figure = plot_timeline(timeline, title)
+    figure.savefig(path, dpi=110)
+
+
+def _record(timeline) -> dict:
+    return {**timeline.to_dict(), "diagnosis": diagnose(timeline).to_dict()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,18 +118,42 @@ def main(argv: list[str] | None = None) -> int:
     headers = dict(args.header)
     if args.data is not None and not any(k.lower() == "content-type" for k in headers):
         headers["Content-Type"] = "application/json"
+    args.method = (args.method or ("POST" if args.data is not None else "GET")).upper()
+    if args.plot and not args.plot.lower().endswith((".png", ".svg", ".pdf")):
+        return _fail(f"--plot needs a file name ending in .png (or .svg, .pdf), got {args.plot!r}.")
+    runs = {}
     try:
-        timeline = probe(args.url, method=args.method.upper(), headers=headers, data=args.data,
-                         max_events=args.max_events, max_seconds=args.max_seconds)
+        for url in filter(None, (args.url, args.compare)):
+            runs[url if url not in runs else url + " (again)"] = _run(url, args, headers)
     except ProbeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc))
     if args.plot:
-        from ._plot import plot_timeline
+        try:
+            _plot(args.plot, runs)
+        except OSError as exc:
+            return _fail(f"could not write the figure to {args.plot!r} ({exc.strerror or exc}). "
+                         f"Check that the folder exists and is writable; the measurement itself worked.")
+    timelines = list(runs.values())
+    if args.json:
+        out = _record(timelines[0])
+        if len(timelines) > 1:
+            out["compare"] = _record(timelines[1])
+            out["comparison"] = _comparison(runs)
+        print(json.dumps(out, indent=1))
+    else:
+        print("\n\n".join(text_report(t) for t in timelines))
+        if len(timelines) > 1:
+            print("\n" + _comparison(runs))
+    judged = all(len(t.events) >= 2 for t in timelines)
+    if not judged:
+        print("note: fewer than 2 events arrived, so the stream could not be judged; the report "
+              "above says what did arrive.", file=sys.stderr)
+    return 0 if judged else 1
 
-        plot_timeline(timeline, args.url).savefig(args.plot, dpi=110)
-    print(json.dumps(timeline.to_dict(), indent=1) if args.json else text_report(timeline))
-    return 0
+
+def _comparison(runs: dict) -> str:
+    (a, ta), (b, tb) = runs.items()
+    return "comparison: " + compare_sentence(a, diagnose(ta), b, diagnose(tb))
 
 
 if __name__ == "__main__":

@@ -9,9 +9,16 @@ def _ms(seconds: float | None) -> str:
     return "n/a" if seconds is None else f"{seconds * 1000:.1f} ms"
 
 
+def _headers_line(headers: dict) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in headers.items()) or "(none of interest)"
+
+
 def text_report(timeline: Timeline) -> str:
-    """Verdict first, then the evidence it rests on."""
-    s = timeline.summary
+    """Verdict first, then the evidence it rests on, then the likely layer and its fix."""
+    from ._diagnose import diagnose
+
+    s, d = timeline.summary, diagnose(timeline)
+    ev = d.evidence
     lines = [
         f"{timeline.url}",
         f"verdict: {timeline.verdict} - {timeline.reason}",
@@ -20,13 +27,22 @@ def text_report(timeline: Timeline) -> str:
         f"comments {s['comments']}; ended by {s['ended_by']}",
         f"  first byte {_ms(s['first_byte'])}, first event {_ms(s['first_event'])}, "
         f"last event {_ms(s['last_event'])}",
+        f"  cadence: sent every {_ms(ev['send_gap'])}, arrived every {_ms(ev['arrival_gap'])} "
+        f"(median gaps between bursts)",
+        f"  bursts of several events: {ev['multi_event_bursts']} (median {ev['median_burst_bytes'] or 0} bytes); "
+        f"reads: median {ev['median_read_bytes'] or 0} bytes"
+        + (f", mostly exactly {ev['steady_read_bytes']} bytes" if ev["steady_read_bytes"] else ""),
     ]
     if timeline.stamped:
         lines.append(f"  delay median {_ms(s['median_delay'])}, p90 {_ms(s['p90_delay'])}, "
                      f"max {_ms(s['max_delay'])}; send gap {_ms(s['send_gap'])}; clock {s['clock']}")
+    elif not timeline.events:
+        lines.append("  no complete event arrived: nothing to time")
     else:
         lines.append("  no send stamps: delays cannot be measured, only the arrival pattern "
                      "(serve servers/clock.py or the stamp format in servers/stamp.py to get them)")
+    lines.append(f"  headers: {_headers_line(ev['headers'])}")
+    lines.append(str(d))
     return "\n".join(lines)
 
 
