@@ -83,4 +83,7 @@ def plot_runs(runs: dict[str, Timeline], *, ncols: int | None = None, size=(4.2,
         draw_timeline(ax, timeline, title)
     for ax in axes[len(runs):]:
         ax.set_visible(False)
+    if sharex:  # each draw_timeline froze the shared axis at its own data; widen it to all runs
+        ends = [x for t in runs.values() for x in [*(r.t for r in t.reads), *(e.arrived for e in t.events)]]
+        axes[0].set_xlim(0, max(ends, default=1.0) * 1.03)
     return fig
