@@ -28,7 +28,7 @@ FIX = {
     "proxy-buffer": "Turn the buffer off for this location (proxy_buffering off / "
                     "X-Accel-Buffering: no). Worst delay = buffer size / stream bytes per second.",
     "compression": "Leave text/event-stream out of gzip_types (or flush per event). Probe with "
-                   "-H 'Accept-Encoding: identity' to see the events.",
+                   "-H 'Accept-Encoding: identity' to compare the uncompressed path.",
     "event-loop": "Don't block the loop: a plain def generator (thread pool), "
                   "iterate_in_threadpool, or the SDK's async client.",
     "application": "Yield each event as soon as it exists; StreamingResponse over a generator, "
@@ -77,7 +77,7 @@ def main() -> None:
         if row < len(order) - 1:
             ax.set_xlabel("")
         if not t.events:
-            ax.text(0.5, 0.6, "compressed bytes:\nno event readable", transform=ax.transAxes,
+            ax.text(0.5, 0.6, "no event arrived", transform=ax.transAxes,
                     ha="center", va="center", fontsize=8, color="#666666")
         right = fig.add_subplot(grid[row, 2])
         right.axis("off")

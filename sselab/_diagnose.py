@@ -5,9 +5,9 @@ Defined in notebooks/06_diagnose.ipynb; ``python -m sselab probe`` prints it.
 A verdict says *how* a stream arrived; a diagnosis reads the evidence behind it to say
 *where* the delay most likely comes from. The decision tree, first match wins:
 
-1. ``compression``: the body is compressed (``Content-Encoding``). A compressor collects
-   bytes before it emits a block, and the probe cannot read events out of compressed bytes,
-   so it judges the reads alone.
+1. ``compression``: the body is compressed (``Content-Encoding``) and the events did not
+   arrive in real time: a compressor collects bytes before it emits a block. (The probe
+   undoes gzip/deflate to read the events; its reads count the compressed bytes.)
 2. ``none``: the events arrived in real time. Nothing on this path buffers.
 3. ``event-loop``: late events were released at the moment the source sent its *next*
    event, in reads the size of whole events. Something between the generator and the socket
@@ -158,7 +158,7 @@ def diagnose(t: Timeline) -> Diagnosis:
         return Diagnosis(t.verdict, layer, culprit, fix, ev, unknowns)
 
     encoding = ev["headers"].get("content-encoding", "")
-    if encoding and encoding != "identity":
+    if encoding and encoding != "identity" and t.verdict != "real-time":
         return done("compression", *_compressed(t, encoding))
     if len(t.events) < 2:
         return done("unknown", *_too_few(t))
@@ -212,11 +212,11 @@ def _compressed(t: Timeline, encoding: str) -> tuple[str, str]:
     held = reads and (reads <= 2 or span < 0.1 * t.reads[-1].t) and t.reads[-1].t > 0.5
     culprit = (f"the response is compressed (Content-Encoding: {encoding}) and {how}: "
                + ("a compressor that waits for a full block held the stream"
-                  if held else "the compressed bytes do flow, but the probe cannot read events in them"))
+                  if held else f"the events arrived {t.verdict}: the compressor passes bytes on in blocks"))
     fix = ("Do not compress text/event-stream (nginx: leave it out of gzip_types, or 'gzip off' in "
            "the streaming location; Starlette's GZipMiddleware excludes it by default), or flush "
-           "the compressor after every event. To see the events through this path, probe again with "
-           "--header 'Accept-Encoding: identity' and compare.")
+           "the compressor after every event. To compare with the uncompressed path, probe again "
+           "with --header 'Accept-Encoding: identity'.")
     return culprit, fix
 
 
