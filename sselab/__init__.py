@@ -11,9 +11,12 @@ Typical use in a notebook::
     sselab.stop_all()
 """
 
+from ._browser import BrowserError, HeadlessBrowser, find_chromium
 from ._bystander import Bystander, abystander, plot_leaving, plot_waits
+from ._clients import CLIENTS, client_versions, find_curl, measure_asgi, measure_client, measure_testclient
 from ._diagnose import Diagnosis, diagnose
 from ._env import environment_report, versions
+from ._jupyter import JupyterError, JupyterServer, jupyter_proxy_path, stop_jupyter_servers
 from ._live import watch
 from ._mystery import Mysteries, start_mysteries
 from ._nginx import NginxError, NginxProxy, find_nginx, nginx_version, running_proxies, stop_proxies
@@ -25,6 +28,9 @@ from ._timeline import Event, Read, Timeline
 from ._wire import aprobe_decoded, plot_delays, server_tcp_nodelay, socket_probe
 
 __all__ = [
+    "BrowserError", "CLIENTS", "HeadlessBrowser", "JupyterError", "JupyterServer", "find_chromium",
+    "client_versions", "find_curl", "jupyter_proxy_path", "measure_asgi", "measure_client",
+    "measure_testclient", "stop_jupyter_servers",
     "BackgroundServer", "Bystander", "Event", "NginxError", "NginxProxy", "ProbeError", "Read",
     "ServerError", "Timeline", "VerdictTable", "abystander", "aprobe", "draw_timeline", "environment_report",
     "find_nginx", "nginx_version", "plot_leaving", "plot_runs", "plot_timeline", "plot_waits", "probe", "running_proxies",

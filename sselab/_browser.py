@@ -1,0 +1,120 @@
+"""A real browser as a client: headless Chromium opens ``servers/browser_page.py``'s page.
+
+Defined in notebooks/04_clients.ipynb. The page opens an ``EventSource``, times every
+event with ``performance.now()`` mapped onto the server's clock, and leaves the results
+in ``window.sselab``; this module drives Debian's ``chromium`` with Playwright (no
+browser download: ``executable_path``) and turns those results into a ``Timeline``::
+
+    async with sselab.HeadlessBrowser() as browser:
+        timeline = await browser.probe(server.url + "/?n=10&interval=0.1")
+
+Each event is one ``Read`` (a browser does not show its socket reads).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ._timeline import Event, Read, Timeline
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-proxy-server"]
+"""No sandbox (root in a container), no network of its own, no proxy: loopback only."""
+
+_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+
+class BrowserError(RuntimeError):
+    """Chromium or Playwright is missing, or the page did not finish; the message says why."""
+
+
+def find_chromium() -> str | None:
+    """The Chromium binary: $SSELAB_CHROMIUM, then the usual places, then PATH; else None."""
+    override = os.environ.get("SSELAB_CHROMIUM")
+    if override:
+        return override if Path(override).is_file() else None
+    found = next((c for c in _CANDIDATES if Path(c).is_file()), None)
+    return found or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _missing() -> BrowserError:
+    return BrowserError(
+        "Chromium is not installed, so the real-browser part cannot run. Install it and re-run: "
+        "'sudo apt-get install chromium' (Debian/Ubuntu), or set SSELAB_CHROMIUM=/path/to/chrome.")
+
+
+class HeadlessBrowser:
+    """One headless Chromium (fresh profile in a temp dir) for one or more page probes.
+
+    Use as ``async with``; everything it started is gone when the block ends.
+    """
+
+    def __init__(self, executable: str | None = None) -> None:
+        self.executable = executable or find_chromium()
+        self._playwright = self._context = self._profile = None
+
+    async def __aenter__(self) -> "HeadlessBrowser":
+        if self.executable is None:
+            raise _missing()
+        try:
+            from playwright.async_api import async_playwright
+        except ImportError:
+            raise BrowserError("the playwright package is missing: pip install playwright "
+                               "(no browser download needed)") from None
+        self._profile = tempfile.mkdtemp(prefix="sselab-chromium-")
+        self._playwright = await async_playwright().start()
+        try:
+            self._context = await self._playwright.chromium.launch_persistent_context(
+                self._profile, executable_path=self.executable, headless=True, args=CHROMIUM_ARGS)
+        except Exception:
+            await self.__aexit__()
+            raise
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        if self._context is not None:
+            await self._context.close()
+        if self._playwright is not None:
+            await self._playwright.stop()
+        if self._profile is not None:
+            shutil.rmtree(self._profile, ignore_errors=True)
+        self._playwright = self._context = self._profile = None
+
+    async def probe(self, page_url: str, *, headers: dict | None = None,
+                    max_seconds: float = 20.0) -> Timeline:
+        """Open ``page_url`` (the browser page with ``?n=..&interval=..``); return its Timeline.
+
+        ``headers`` are added to every request the page makes (e.g. Jupyter's authorization).
+        """
+        page = await self._context.new_page()
+        try:
+            if headers:
+                await page.set_extra_http_headers(headers)
+            await page.goto(page_url)
+            await page.wait_for_function("window.sselab && window.sselab.done",
+                                         timeout=max_seconds * 1000)
+            result = await page.evaluate("window.sselab")
+        finally:
+            await page.close()
+        return page_timeline(page_url, result)
+
+
+def page_timeline(url: str, result: dict) -> Timeline:
+    """The page's ``window.sselab`` as a Timeline (times relative to opening the stream)."""
+    if not result.get("events") and "error" in result.get("note", ""):
+        raise BrowserError(f"the page at {url} failed: {result['note']}")
+    t0 = result["opened"]
+    events = [Event(seq=e["seq"], sent=e["sent"] - t0, arrived=e["arrived"] - t0,
+                    bytes=e["bytes"], read=i) for i, e in enumerate(result["events"])]
+    reads = [Read(e.arrived, e.bytes) for e in events]
+    # The page mapped its clock onto the server's to within half a round trip: call that
+    # "shared" when it is under half the lab's 20 ms lateness threshold.
+    clock = "shared" if result["rtt"] < 0.020 else "aligned"
+    ended_by = "eof" if "complete" in result["note"] else "cut"
+    return Timeline(url=url, status=200, content_type="text/event-stream", reads=reads,
+                    events=events, clock=clock, ended_by=ended_by,
+                    headers={"clock_rtt_ms": f"{result['rtt'] * 1000:.2f}"})
