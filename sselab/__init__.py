@@ -13,6 +13,7 @@ Typical use in a notebook::
 
 from ._browser import BrowserError, HeadlessBrowser, find_chromium
 from ._bystander import Bystander, abystander, plot_leaving, plot_waits
+from ._concurrent import Crowd, CrowdTable, acrowd, crowd_table
 from ._clients import CLIENTS, client_versions, find_curl, measure_asgi, measure_client, measure_testclient
 from ._diagnose import Diagnosis, diagnose
 from ._env import environment_report, versions
@@ -36,6 +37,7 @@ __all__ = [
     "find_nginx", "nginx_version", "plot_leaving", "plot_runs", "plot_timeline", "plot_waits", "probe", "running_proxies",
     "running_servers", "serve", "stop_all", "stop_proxies", "stop_servers", "text_report", "verdict_table", "versions", "watch",
     "aprobe_decoded", "plot_delays", "server_tcp_nodelay", "socket_probe",
+    "Crowd", "CrowdTable", "acrowd", "crowd_table",
 ]
 
 
