@@ -29,15 +29,16 @@ from ._timeline import Event, Read, Timeline
 from ._wire import aprobe_decoded, plot_delays, server_tcp_nodelay, socket_probe
 
 __all__ = [
-    "BrowserError", "CLIENTS", "HeadlessBrowser", "JupyterError", "JupyterServer", "find_chromium",
-    "client_versions", "find_curl", "jupyter_proxy_path", "measure_asgi", "measure_client",
-    "measure_testclient", "stop_jupyter_servers",
-    "BackgroundServer", "Bystander", "Event", "NginxError", "NginxProxy", "ProbeError", "Read",
-    "ServerError", "Timeline", "VerdictTable", "abystander", "aprobe", "draw_timeline", "environment_report",
-    "find_nginx", "nginx_version", "plot_leaving", "plot_runs", "plot_timeline", "plot_waits", "probe", "running_proxies",
-    "running_servers", "serve", "stop_all", "stop_proxies", "stop_servers", "text_report", "verdict_table", "versions", "watch",
-    "aprobe_decoded", "plot_delays", "server_tcp_nodelay", "socket_probe",
-    "Crowd", "CrowdTable", "acrowd", "crowd_table",
+    "abystander", "acrowd", "aprobe", "aprobe_decoded", "BackgroundServer", "BrowserError",
+    "Bystander", "client_versions", "CLIENTS", "Crowd", "crowd_table", "CrowdTable", "diagnose",
+    "Diagnosis", "draw_timeline", "environment_report", "Event", "find_chromium", "find_curl",
+    "find_nginx", "HeadlessBrowser", "jupyter_proxy_path", "JupyterError", "JupyterServer",
+    "measure_asgi", "measure_client", "measure_testclient", "Mysteries", "nginx_version",
+    "NginxError", "NginxProxy", "plot_delays", "plot_leaving", "plot_runs", "plot_timeline",
+    "plot_waits", "probe", "ProbeError", "Read", "running_proxies", "running_servers", "serve",
+    "server_tcp_nodelay", "ServerError", "socket_probe", "start_mysteries", "stop_all",
+    "stop_jupyter_servers", "stop_proxies", "stop_servers", "text_report", "Timeline",
+    "verdict_table", "VerdictTable", "versions", "watch",
 ]
 
 

@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 
 from ._probe import aprobe
+from ._report import Table
 from ._timeline import Timeline
 
 
@@ -122,8 +123,8 @@ async def acrowd(url: str, users: int = 3, *, stagger: float = 0.0,
     return Crowd(url, list(timelines), starts, baseline)
 
 
-class CrowdTable:
-    """Crowds side by side: shows as Markdown in a notebook, as text elsewhere."""
+class CrowdTable(Table):
+    """Crowds side by side: how each was served and the figures behind it."""
 
     COLUMNS = ("run", "served", "users", "first event (s)", "finished (s)", "longest stall",
                "each user's verdict")
@@ -141,17 +142,6 @@ class CrowdTable:
                         " / ".join(f"{f:.2f}" for f in c.finishes),
                         f"{max(c.stalls) * 1000:.0f} ms", counted))
         return out
-
-    def _repr_markdown_(self) -> str:
-        head = "| " + " | ".join(self.COLUMNS) + " |\n|" + "---|" * len(self.COLUMNS) + "\n"
-        return head + "\n".join("| " + " | ".join(r) + " |" for r in self.rows())
-
-    def __str__(self) -> str:
-        rows = [self.COLUMNS, *self.rows()]
-        widths = [max(len(r[i]) for r in rows) for i in range(len(self.COLUMNS))]
-        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows)
-
-    __repr__ = __str__
 
 
 def crowd_table(crowds: dict[str, Crowd]) -> CrowdTable:

@@ -46,11 +46,31 @@ def text_report(timeline: Timeline) -> str:
     return "\n".join(lines)
 
 
-class VerdictTable:
-    """Runs side by side as a table: shows as Markdown in a notebook, as text elsewhere.
+class Table:
+    """Rows of computed figures: shows as Markdown in a notebook, as aligned text elsewhere.
 
-    Every figure in it is read from the Timelines; nothing is typed in.
+    Subclasses name their ``COLUMNS`` and compute ``rows()``; nothing in a table is typed in.
     """
+
+    COLUMNS: tuple[str, ...] = ()
+
+    def rows(self) -> list[tuple[str, ...]]:
+        raise NotImplementedError
+
+    def _repr_markdown_(self) -> str:
+        head = "| " + " | ".join(self.COLUMNS) + " |\n|" + "---|" * len(self.COLUMNS) + "\n"
+        return head + "\n".join("| " + " | ".join(r) + " |" for r in self.rows())
+
+    def __str__(self) -> str:
+        rows = [self.COLUMNS, *self.rows()]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(self.COLUMNS))]
+        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows)
+
+    __repr__ = __str__
+
+
+class VerdictTable(Table):
+    """Runs side by side: each run's verdict and the figures from its Timeline."""
 
     COLUMNS = ("run", "verdict", "events", "bursts", "largest burst", "median delay", "max delay")
 
@@ -65,17 +85,6 @@ class VerdictTable:
                         f"{s['largest_burst']} ({s['largest_burst_bytes']} B)",
                         _ms(s["median_delay"]), _ms(s["max_delay"])))
         return out
-
-    def _repr_markdown_(self) -> str:
-        head = "| " + " | ".join(self.COLUMNS) + " |\n|" + "---|" * len(self.COLUMNS) + "\n"
-        return head + "\n".join("| " + " | ".join(r) + " |" for r in self.rows())
-
-    def __str__(self) -> str:
-        rows = [self.COLUMNS, *self.rows()]
-        widths = [max(len(r[i]) for r in rows) for i in range(len(self.COLUMNS))]
-        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows)
-
-    __repr__ = __str__
 
 
 def verdict_table(runs: dict[str, Timeline]) -> VerdictTable:
