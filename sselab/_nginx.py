@@ -8,7 +8,8 @@ logs and temp files under a fresh temp dir, from the template in
 uses its own default; the rendered text is in ``.config`` for the reader to see.
 
 It never outlives us: on Linux it starts under ``setpriv --pdeathsig KILL``, so the kernel
-kills it when the thread that started it dies (a killed kernel included); ``atexit`` and the
+kills it when the process that started it dies (a killed kernel included; the Popen runs in
+one long-lived thread, because the signal follows the starting *thread*); ``atexit`` and the
 registry (one proxy per name; a re-run cell replaces the old one) cover the rest.
 nginx cannot listen on port 0, so a free port is reserved and the start retried if taken.
 """
@@ -16,6 +17,7 @@ nginx cannot listen on port 0, so a free port is reserved and the start retried 
 from __future__ import annotations
 
 import atexit
+import os
 import re
 import shutil
 import signal
@@ -184,8 +186,8 @@ class NginxProxy:
         command = [binary, "-p", str(self.prefix), "-c", str(conf), "-e", str(self.prefix / "error.log")]
         if shutil.which("setpriv"):
             command = ["setpriv", "--pdeathsig", "KILL", "--", *command]
-        self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._process = _launch(command, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -242,6 +244,30 @@ class NginxProxy:
     def __repr__(self) -> str:
         where = self.url if self.running else "stopped"
         return f"<NginxProxy {where} -> {self.upstream} {self.knobs}>"
+
+
+_LAUNCHER = None
+
+
+def _launch(command: list[str], **popen) -> subprocess.Popen:
+    """Popen from one long-lived thread. PR_SET_PDEATHSIG fires when the *thread* that forked
+    dies, so nginx started from a short-lived thread (a worker, ``asyncio.to_thread``) would
+    be killed as soon as that thread ended; this thread lives as long as the process."""
+    global _LAUNCHER
+    from concurrent.futures import ThreadPoolExecutor
+
+    with _LOCK:
+        if _LAUNCHER is None:
+            _LAUNCHER = ThreadPoolExecutor(1, thread_name_prefix="sselab-nginx-launcher")
+    return _LAUNCHER.submit(subprocess.Popen, command, **popen).result()
+
+
+def _forget_launcher() -> None:
+    global _LAUNCHER
+    _LAUNCHER = None  # a forked child has no launcher thread; it starts its own
+
+
+os.register_at_fork(after_in_child=_forget_launcher)
 
 
 def _free_port() -> int:

@@ -133,8 +133,11 @@ def _explain(url: str, exc: Exception, connect_timeout: float, max_seconds: floa
                f"{max_seconds:g} s; a proxy or app may be waiting for the whole response.")
     elif isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
         why = f"the URL is not one httpx can fetch ({exc}); use http:// or https://."
+    elif isinstance(exc, httpx.RemoteProtocolError):
+        why = (f"the peer did not answer with HTTP ({str(exc).rstrip('.')}). Is an HTTP server "
+               f"listening on that port, and is the scheme (http/https) right?")
     else:
-        why = f"{type(exc).__name__}: {exc}."
+        why = f"{type(exc).__name__}: {str(exc).rstrip('.')}."
     return ProbeError(f"Could not probe {url}: {why} Nothing was measured.")
 
 
