@@ -14,9 +14,16 @@ import sselab
 
 
 def nginx_pids():
-    """Live nginx processes (a zombie is dead; this container's PID 1 may never reap it)."""
-    return {p.pid for p in psutil.process_iter(["name", "status"])
-            if p.info["name"] == "nginx" and p.info["status"] != psutil.STATUS_ZOMBIE}
+    """Live nginx processes started by this test process (other sessions may run their own;
+    a zombie is dead, and this container's PID 1 may never reap it)."""
+    return {p.pid for p in psutil.Process().children(recursive=True) if _is_live_nginx(p)}
+
+
+def _is_live_nginx(process):
+    try:
+        return process.name() == "nginx" and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def is_dead(process):
