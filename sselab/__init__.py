@@ -43,6 +43,7 @@ __all__ = [
 
 
 def stop_all() -> None:
-    """Stop every nginx and background server this process started (nginx first)."""
+    """Stop everything this process started: Jupyter servers, nginx, then uvicorn servers."""
+    stop_jupyter_servers()
     stop_proxies()
     stop_servers()

@@ -15,7 +15,6 @@ server started in a notebook only through jupyter-server-proxy's ``/proxy/<port>
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import secrets
@@ -24,18 +23,17 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
 
+from ._registry import JUPYTER_SERVERS
+
 EXTENSIONS = {"jupyter_server_proxy": True, "jupyterlab": False, "jupyter_lsp": False,
               "notebook_shim": False, "jupyter_server_terminals": False, "notebook": False}
 """Server extensions of the private server: only the proxy is needed (and starts in ~1 s)."""
 
-_RUNNING: dict[str, "JupyterServer"] = {}
-_LOCK = threading.Lock()
 
 
 class JupyterError(RuntimeError):
@@ -82,10 +80,7 @@ class JupyterServer:
                                "pip install jupyter-server-proxy. Nothing was started.")
         if self._process is not None:
             return self
-        with _LOCK:
-            previous = _RUNNING.pop(self.name, None)
-        if previous is not None:
-            previous.stop()  # one server per name: a re-run cell replaces, never leaks
+        JUPYTER_SERVERS.replace(self.name)  # one per name: a re-run cell replaces, never leaks
         self._token = secrets.token_hex(24)
         self._dir = Path(tempfile.mkdtemp(prefix="sselab-jupyter-"))
         env = {**os.environ, "JUPYTER_TOKEN": self._token,
@@ -104,8 +99,7 @@ class JupyterServer:
         with open(self._dir / "server.log", "wb") as log:
             self._process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
                                              stdout=log, stderr=subprocess.STDOUT, cwd=self._dir)
-        with _LOCK:
-            _RUNNING[self.name] = self
+        JUPYTER_SERVERS.add(self.name, self)
         try:
             self._wait_ready(timeout)
         except BaseException:
@@ -159,9 +153,7 @@ class JupyterServer:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
         self._dir = self.port = self._token = None
-        with _LOCK:
-            if _RUNNING.get(self.name) is self:
-                del _RUNNING[self.name]
+        JUPYTER_SERVERS.discard(self.name, self)
 
     def __enter__(self) -> "JupyterServer":
         return self.start()
@@ -174,17 +166,13 @@ class JupyterServer:
 
 
 def running_jupyter_servers() -> list[JupyterServer]:
-    with _LOCK:
-        return list(_RUNNING.values())
+    return JUPYTER_SERVERS.running()
 
 
 def stop_jupyter_servers() -> None:
     """Stop every private Jupyter server this process started."""
-    for server in running_jupyter_servers():
-        server.stop()
+    JUPYTER_SERVERS.stop_all()
 
-
-atexit.register(stop_jupyter_servers)
 
 
 def current_jupyter_server() -> dict | None:

@@ -16,7 +16,6 @@ nginx cannot listen on port 0, so a free port is reserved and the start retried 
 
 from __future__ import annotations
 
-import atexit
 import os
 import re
 import shutil
@@ -29,8 +28,9 @@ import time
 from importlib import resources
 from pathlib import Path
 
-_RUNNING: dict[str, "NginxProxy"] = {}
-_LOCK = threading.Lock()
+from ._registry import PROXIES
+
+_LAUNCHER_LOCK = threading.Lock()
 _CANDIDATES = ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/bin/nginx",
                "/opt/homebrew/bin/nginx", "/opt/conda/bin/nginx")
 
@@ -160,14 +160,10 @@ class NginxProxy:
         binary = find_nginx()
         if binary is None:
             raise _missing()
-        with _LOCK:
-            previous = _RUNNING.pop(self.name, None)
-        if previous is not None:
-            previous.stop()
+        PROXIES.replace(self.name)
         for _attempt in range(5):
             if self._try_start(binary, timeout):
-                with _LOCK:
-                    _RUNNING[self.name] = self
+                PROXIES.add(self.name, self)
                 return self
         raise NginxError(f"nginx could not find a free port on 127.0.0.1 after 5 tries; "
                          f"last error log:\n{self._last_log}")
@@ -231,9 +227,7 @@ class NginxProxy:
         if self.prefix is not None:
             shutil.rmtree(self.prefix, ignore_errors=True)
         self.prefix = self.port = None
-        with _LOCK:
-            if _RUNNING.get(self.name) is self:
-                del _RUNNING[self.name]
+        PROXIES.discard(self.name, self)
 
     def __enter__(self) -> "NginxProxy":
         return self.start()
@@ -256,7 +250,7 @@ def _launch(command: list[str], **popen) -> subprocess.Popen:
     global _LAUNCHER
     from concurrent.futures import ThreadPoolExecutor
 
-    with _LOCK:
+    with _LAUNCHER_LOCK:
         if _LAUNCHER is None:
             _LAUNCHER = ThreadPoolExecutor(1, thread_name_prefix="sselab-nginx-launcher")
     return _LAUNCHER.submit(subprocess.Popen, command, **popen).result()
@@ -285,14 +279,10 @@ def _accepts(port: int) -> bool:
 
 
 def running_proxies() -> list[NginxProxy]:
-    with _LOCK:
-        return list(_RUNNING.values())
+    return PROXIES.running()
 
 
 def stop_proxies() -> None:
     """Stop every nginx this process started."""
-    for proxy in running_proxies():
-        proxy.stop()
+    PROXIES.stop_all()
 
-
-atexit.register(stop_proxies)

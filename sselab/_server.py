@@ -16,8 +16,7 @@ import time
 
 import uvicorn
 
-_RUNNING: dict[str, "BackgroundServer"] = {}
-_LOCK = threading.Lock()
+from ._registry import SERVERS
 
 
 class ServerError(RuntimeError):
@@ -55,10 +54,7 @@ class BackgroundServer:
         """Start serving on a port the OS picks; return once it accepts connections."""
         if self.running:
             return self
-        with _LOCK:
-            previous = _RUNNING.pop(self.name, None)
-        if previous is not None:
-            previous.stop()
+        SERVERS.replace(self.name)
         config = uvicorn.Config(
             self.app, host="127.0.0.1", port=0,  # port 0: the OS picks a free port, no race
             http=self.http, loop=self.loop, log_level="warning",
@@ -75,8 +71,7 @@ class BackgroundServer:
                                   "see the uvicorn messages above for the cause")
             time.sleep(0.005)
         self.port = self._server.servers[0].sockets[0].getsockname()[1]
-        with _LOCK:
-            _RUNNING[self.name] = self
+        SERVERS.add(self.name, self)
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -90,9 +85,7 @@ class BackgroundServer:
                 thread.join(timeout / 2)
             if thread.is_alive():
                 raise ServerError(f"server {self.name!r} did not stop within {timeout:g} s")
-        with _LOCK:
-            if _RUNNING.get(self.name) is self:
-                del _RUNNING[self.name]
+        SERVERS.discard(self.name, self)
         self._server = self._thread = None
         self.port = None
 
@@ -113,11 +106,9 @@ def serve(app, *, name: str | None = None, **options) -> BackgroundServer:
 
 
 def running_servers() -> list[BackgroundServer]:
-    with _LOCK:
-        return list(_RUNNING.values())
+    return SERVERS.running()
 
 
 def stop_servers() -> None:
     """Stop every background server this process started."""
-    for server in running_servers():
-        server.stop()
+    SERVERS.stop_all()
