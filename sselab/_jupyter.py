@@ -28,6 +28,7 @@ from pathlib import Path
 
 import httpx
 
+from ._child import spawn_tied
 from ._registry import JUPYTER_SERVERS
 
 EXTENSIONS = {"jupyter_server_proxy": True, "jupyterlab": False, "jupyter_lsp": False,
@@ -94,11 +95,9 @@ class JupyterServer:
                    "--no-browser", f"--ServerApp.root_dir={self._dir}"]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.append("--allow-root")  # containers (CI, Binder builds) often run as root
-        if shutil.which("setpriv"):  # the kernel kills it if we die (as sselab's nginx)
-            command = ["setpriv", "--pdeathsig", "KILL", "--", *command]
-        with open(self._dir / "server.log", "wb") as log:
-            self._process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
-                                             stdout=log, stderr=subprocess.STDOUT, cwd=self._dir)
+        with open(self._dir / "server.log", "wb") as log:  # dies with us, like sselab's nginx
+            self._process = spawn_tied(command, env=env, stdin=subprocess.DEVNULL,
+                                       stdout=log, stderr=subprocess.STDOUT, cwd=self._dir)
         JUPYTER_SERVERS.add(self.name, self)
         try:
             self._wait_ready(timeout)

@@ -7,9 +7,9 @@ logs and temp files under a fresh temp dir, from the template in
 ``servers/nginx/proxy.conf.template``. A knob left at ``None`` writes no directive, so nginx
 uses its own default; the rendered text is in ``.config`` for the reader to see.
 
-It never outlives us: on Linux it starts under ``setpriv --pdeathsig KILL``, so the kernel
-kills it when the process that started it dies (a killed kernel included; the Popen runs in
-one long-lived thread, because the signal follows the starting *thread*); ``atexit`` and the
+It never outlives us: it starts through ``sselab/_child.py`` (``setpriv --pdeathsig KILL``
+from one long-lived thread), so the kernel kills it when the Python process that started it
+dies (a killed kernel included); ``atexit`` and the
 registry (one proxy per name; a re-run cell replaces the old one) cover the rest.
 nginx cannot listen on port 0, so a free port is reserved and the start retried if taken.
 """
@@ -23,14 +23,13 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from importlib import resources
 from pathlib import Path
 
+from ._child import spawn_tied
 from ._registry import PROXIES
 
-_LAUNCHER_LOCK = threading.Lock()
 _CANDIDATES = ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/bin/nginx",
                "/opt/homebrew/bin/nginx", "/opt/conda/bin/nginx")
 
@@ -42,7 +41,6 @@ class NginxError(RuntimeError):
 def find_nginx() -> str | None:
     """The nginx binary: $SSELAB_NGINX, then PATH, then the usual sbin places (not on a
     normal user's PATH on Debian). None when there is none."""
-    import os
 
     override = os.environ.get("SSELAB_NGINX")
     if override:
@@ -180,10 +178,8 @@ class NginxProxy:
         conf = self.prefix / "nginx.conf"
         conf.write_text(text)
         command = [binary, "-p", str(self.prefix), "-c", str(conf), "-e", str(self.prefix / "error.log")]
-        if shutil.which("setpriv"):
-            command = ["setpriv", "--pdeathsig", "KILL", "--", *command]
-        self._process = _launch(command, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._process = spawn_tied(command, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -238,30 +234,6 @@ class NginxProxy:
     def __repr__(self) -> str:
         where = self.url if self.running else "stopped"
         return f"<NginxProxy {where} -> {self.upstream} {self.knobs}>"
-
-
-_LAUNCHER = None
-
-
-def _launch(command: list[str], **popen) -> subprocess.Popen:
-    """Popen from one long-lived thread. PR_SET_PDEATHSIG fires when the *thread* that forked
-    dies, so nginx started from a short-lived thread (a worker, ``asyncio.to_thread``) would
-    be killed as soon as that thread ended; this thread lives as long as the process."""
-    global _LAUNCHER
-    from concurrent.futures import ThreadPoolExecutor
-
-    with _LAUNCHER_LOCK:
-        if _LAUNCHER is None:
-            _LAUNCHER = ThreadPoolExecutor(1, thread_name_prefix="sselab-nginx-launcher")
-    return _LAUNCHER.submit(subprocess.Popen, command, **popen).result()
-
-
-def _forget_launcher() -> None:
-    global _LAUNCHER
-    _LAUNCHER = None  # a forked child has no launcher thread; it starts its own
-
-
-os.register_at_fork(after_in_child=_forget_launcher)
 
 
 def _free_port() -> int:

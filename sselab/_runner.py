@@ -21,10 +21,10 @@ import threading as _t, sselab as _s, psutil as _p
 _leaks = {
     "servers": [repr(s) for s in _s.running_servers()],
     "proxies": [repr(p) for p in _s.running_proxies()],
-    # one idle nginx launcher thread may live as long as the kernel (see sselab/_nginx.py)
+    # one idle launcher thread may live as long as the kernel (see sselab/_child.py)
     "threads": [t.name for t in _t.enumerate() if t.name.startswith("sselab")
-                and not t.name.startswith("sselab-nginx-launcher")],
-    "launchers": [t.name for t in _t.enumerate() if t.name.startswith("sselab-nginx-launcher")][1:],
+                and not t.name.startswith("sselab-launcher")],
+    "launchers": [t.name for t in _t.enumerate() if t.name.startswith("sselab-launcher")][1:],
     "children": [" ".join(c.cmdline()[:2]) for c in _p.Process().children(recursive=True)
                  if c.is_running() and c.status() != _p.STATUS_ZOMBIE],
 }
