@@ -32,6 +32,7 @@ import statistics
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
+from ._report import _ms
 from ._timeline import Timeline
 
 APP_SERVERS = ("uvicorn", "hypercorn", "daphne", "gunicorn", "granian", "werkzeug", "waitress")
@@ -184,14 +185,14 @@ def diagnose(t: Timeline) -> Diagnosis:
         size = ev["median_burst_bytes"]
         return done("buffering", (
             f"events arrived in groups of varying size (median group {size} bytes) released "
-            f"about every {_ms(ev['arrival_gap'])}: a layer that collects output and flushes it "
+            f"about every {_ms(ev['arrival_gap'], 0)}: a layer that collects output and flushes it "
             f"by time or by size (a proxy or CDN buffer, a compressor, or a source that writes in groups)"),
             "Find the layer with --compare: probe the upstream directly and then through each hop; "
             "the first hop where the bursts appear is the one to reconfigure (for nginx: "
             "proxy_buffering off or the response header X-Accel-Buffering: no).")
     if t.verdict == "lagging":
         return done("lag", (
-            f"events arrived one by one but {_ms(ev['median_lag'])} late (median), steadily: a layer "
+            f"events arrived one by one but {_ms(ev['median_lag'], 0)} late (median), steadily: a layer "
             f"that holds each event for a while before passing it on"),
             "Probe each hop with --compare to find where the lag starts; check for a blocking call "
             "in the generator (time.sleep, a synchronous SDK) and for flush timers in proxies.")
@@ -199,17 +200,13 @@ def diagnose(t: Timeline) -> Diagnosis:
                 "Probe again with more events (--max-events) and with --compare against the upstream.")
 
 
-def _ms(seconds: float | None) -> str:
-    return "n/a" if seconds is None else f"{seconds * 1000:.0f} ms"
-
-
 def _compressed(t: Timeline, encoding: str) -> tuple[str, str]:
     reads, span = len(t.reads), (t.reads[-1].t - t.reads[0].t) if t.reads else 0.0
     total = sum(r.bytes for r in t.reads)
-    how = (f"all {total} compressed bytes arrived in {reads} read(s) at "
-           f"{t.reads[-1].t:.2f} s" if reads and (reads <= 2 or span < 0.1 * t.reads[-1].t)
-           else f"{total} compressed bytes arrived in {reads} reads spread over {span:.2f} s")
-    held = reads and (reads <= 2 or span < 0.1 * t.reads[-1].t) and t.reads[-1].t > 0.5
+    together = reads and (reads <= 2 or span < 0.1 * t.reads[-1].t)
+    how = (f"all {total} compressed bytes arrived in {reads} read(s) at {t.reads[-1].t:.2f} s"
+           if together else f"{total} compressed bytes arrived in {reads} reads spread over {span:.2f} s")
+    held = together and t.reads[-1].t > 0.5
     culprit = (f"the response is compressed (Content-Encoding: {encoding}) and {how}: "
                + ("a compressor that waits for a full block held the stream"
                   if held else f"the events arrived {t.verdict}: the compressor passes bytes on in blocks"))
@@ -236,7 +233,7 @@ def _too_few(t: Timeline) -> tuple[str, str]:
 
 def _event_loop(t: Timeline, hits: int, late: int) -> tuple[str, str]:
     culprit = (f"{hits} of {late} late events arrived at the moment the source sent its next event "
-               f"(send gap {_ms(t.send_gap)}), each in its own read: the response only moves when the "
+               f"(send gap {_ms(t.send_gap, 0)}), each in its own read: the response only moves when the "
                f"generator gives control back, i.e. a blocking call (time.sleep, a synchronous SDK "
                f"iterator) inside an async generator, with a middleware or task that forwards the body")
     fix = ("Stop blocking the event loop: make the generator a plain 'def' generator (Starlette "

@@ -5,8 +5,8 @@ from __future__ import annotations
 from ._timeline import Timeline
 
 
-def _ms(seconds: float | None) -> str:
-    return "n/a" if seconds is None else f"{seconds * 1000:.1f} ms"
+def _ms(seconds: float | None, digits: int = 1) -> str:
+    return "n/a" if seconds is None else f"{seconds * 1000:.{digits}f} ms"
 
 
 def _headers_line(headers: dict) -> str:
