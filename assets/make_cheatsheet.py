@@ -1,7 +1,7 @@
 """assets/cheatsheet.png: one page, cause -> what its timeline looks like -> fix.
 
 Every row is a real run of one of the lab's setups (the mysteries of
-notebooks/06_diagnose.ipynb, started by ``sselab.start_mysteries``); the timelines, the
+notebooks/12_diagnose.ipynb, started by ``sselab.start_mysteries``); the timelines, the
 evidence lines and the layer each diagnosis names come from this run. Run by scripts/figures.
 Without nginx only the setups that need none are drawn.
 """

@@ -2,7 +2,7 @@
 
 Rows: the article's relay (sync SDK in an ``async def`` generator), the same with
 ``await asyncio.sleep(0)``, and ``AsyncCoze``; one panel per user, on one time axis.
-Run by scripts/figures; every number in the figure comes from this run (notebook 05).
+Run by scripts/figures; every number in the figure comes from this run (notebook 10).
 """
 
 import asyncio

@@ -10,9 +10,9 @@ import asyncio
 from pathlib import Path
 
 import sselab
+from servers import loop_article, loop_fastapi_sse, loop_middleware, loop_threadpool
 from sselab._bystander import draw_waits
 from sselab._plot import LabFigure, draw_timeline
-from servers import loop_article, loop_fastapi_sse, loop_middleware, loop_threadpool
 
 STREAM = "?n=6&gap=0.1"
 RUNS = {

@@ -1,4 +1,4 @@
-"""assets/nginx.png: the ticker through nginx, knob by knob (notebooks/03_nginx.ipynb).
+"""assets/nginx.png: the ticker through nginx, knob by knob (notebooks/04_nginx.ipynb).
 
 Run by scripts/figures; every number in the figure comes from this run.
 """

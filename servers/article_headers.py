@@ -9,7 +9,7 @@ list of header names, or ``all``), so a notebook can measure each header alone:
     curl -N -i 'http://127.0.0.1:8000/events?n=5&interval=0.5&send=x-accel-buffering'
     curl -N -i 'http://127.0.0.1:8000/events?n=5&interval=0.5&send=all'
 
-Introduced in notebooks/03_nginx.ipynb.
+Introduced in notebooks/04_nginx.ipynb.
 """
 
 import asyncio

@@ -11,7 +11,7 @@ Every URL in the page is relative, so it works behind nginx or Jupyter's ``/prox
     uvicorn servers.browser_page:app --port 8000
     open 'http://127.0.0.1:8000/?n=20&interval=0.2'
 
-Introduced in notebooks/04_clients.ipynb; the results are in ``window.sselab`` for a test
+Introduced in notebooks/08_clients.ipynb; the results are in ``window.sselab`` for a test
 (``sselab.HeadlessBrowser`` reads them).
 """
 

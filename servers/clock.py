@@ -30,7 +30,7 @@ the client yourself or use ``--max-seconds``), one every ``interval`` seconds, `
 ``/plain`` sends the same ticks *without* stamps (``data: tick 3``): what your own endpoint
 looks like to the probe, which then judges by the arrival pattern alone.
 
-Introduced in notebooks/06_diagnose.ipynb.
+Introduced in notebooks/12_diagnose.ipynb.
 """
 
 import asyncio

@@ -18,7 +18,7 @@ any Coze API: the local stand-in (``servers/coze_standin.py``) or the real servi
         uvicorn --factory servers.coze_relay_article:from_env --port 8000
     curl -N 'http://127.0.0.1:8000/chat?q=hello'
 
-Introduced in notebooks/05_coze.ipynb; the fixes are ``servers/coze_relay_async.py`` and
+Introduced in notebooks/10_coze.ipynb; the fixes are ``servers/coze_relay_async.py`` and
 ``servers/coze_relay_thread.py``.
 """
 

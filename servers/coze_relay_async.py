@@ -12,7 +12,7 @@ cancellation reaches the SDK's ``await`` and httpx closes the upstream response.
         uvicorn --factory servers.coze_relay_async:from_env --port 8000
     curl -N 'http://127.0.0.1:8000/chat?q=hello'
 
-Introduced in notebooks/05_coze.ipynb.
+Introduced in notebooks/10_coze.ipynb.
 """
 
 import os

@@ -17,7 +17,7 @@ Two routes, both with the article's sync ``Coze`` client:
         uvicorn --factory servers.coze_relay_thread:from_env --port 8000
     curl -N 'http://127.0.0.1:8000/chat-def?q=hello'
 
-Introduced in notebooks/05_coze.ipynb.
+Introduced in notebooks/10_coze.ipynb.
 """
 
 import os

@@ -31,7 +31,7 @@ relay unchanged (the SDK always sends ``?conversation_id=`` and no other query p
 
 Every chat is written in ``app.ledger``: when each delta was generated and how the chat
 ended (``completed``, ``failed``, ``error``, ``cut``, or ``client left`` when the caller hung
-up mid-answer). ``app.ledger.open`` counts the chats still streaming: notebook 05 reads it
+up mid-answer). ``app.ledger.open`` counts the chats still streaming: notebook 10 reads it
 to see whether a relay abandons an upstream chat that keeps generating for nobody.
 
     uvicorn servers.coze_standin:app --port 8001
@@ -40,7 +40,7 @@ to see whether a relay abandons an upstream chat that keeps generating for nobod
          -d '{"bot_id": "7379462189365198898", "user_id": "me", "stream": true,
               "additional_messages": [{"role": "user", "content": "hi", "content_type": "text"}]}'
 
-Introduced in notebooks/05_coze.ipynb.
+Introduced in notebooks/10_coze.ipynb.
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ class CozeStandIn:
         try:
             body = await request.json()
             question = str(body["additional_messages"][-1]["content"])
-            bot_id, user_id = str(body["bot_id"]), str(body["user_id"])
+            bot_id, _user_id = str(body["bot_id"]), str(body["user_id"])
         except (ValueError, KeyError, IndexError, TypeError):
             return coze_error(400, 4000, "The field http body provided is not a valid json or chat request.")
         if body.get("stream") is not True:

@@ -3,7 +3,7 @@
 Both endpoints send the same stamped frames (``servers/stamp.py``), one every ``interval``
 seconds; only the media type differs. Whether the middleware compresses a stream, and
 whether it then holds it, depends on the media type and on the Starlette version
-(notebook 02 prints the version and measures both).
+(notebook 03 prints the version and measures both).
 
     uvicorn servers.gzip_stream:app --port 8000
     curl -N --compressed 'http://127.0.0.1:8000/events?n=5&interval=0.5'
@@ -12,7 +12,7 @@ whether it then holds it, depends on the media type and on the Starlette version
 ``gzip_app(**options)`` builds the same app with other ``GZipMiddleware`` options, e.g.
 ``exclude_content_types=()`` (Starlette 1.5 and later) to compress event streams too.
 
-Introduced in notebooks/02_network.ipynb.
+Introduced in notebooks/03_network.ipynb.
 """
 
 import asyncio

@@ -11,8 +11,8 @@ sends the rest; ``&heartbeat=0.5`` sends a ``: ping`` comment every 0.5 s during
     uvicorn servers.heartbeat:app --port 8000
     curl -N 'http://127.0.0.1:8000/events?n=6&interval=0.05&gap=2&heartbeat=0.5'
 
-Not every client ignores comments: the Coze SDK's parser rejects them (notebooks/03_nginx.ipynb).
-Introduced in notebooks/03_nginx.ipynb.
+Not every client ignores comments: the Coze SDK's parser rejects them (notebooks/04_nginx.ipynb).
+Introduced in notebooks/04_nginx.ipynb.
 """
 
 import asyncio

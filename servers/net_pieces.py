@@ -11,7 +11,7 @@
     uvicorn servers.net_pieces:app --port 8000
     curl -N 'http://127.0.0.1:8000/events?n=5&interval=0.5&pieces=3&pause=0.1'
 
-Introduced in notebooks/02_network.ipynb.
+Introduced in notebooks/03_network.ipynb.
 """
 
 import asyncio

@@ -1,6 +1,6 @@
 """Server-Sent Events from a plain socket: no framework, no asyncio, no uvicorn.
 
-What it shows (notebook 02): what TCP itself does with small writes when Nagle's algorithm
+What it shows (notebook 03): what TCP itself does with small writes when Nagle's algorithm
 is on (the socket default) or off (``TCP_NODELAY``, which asyncio and uvloop set on every
 connection uvicorn serves). Every event carries the stamp of ``servers/stamp.py``.
 
@@ -19,7 +19,7 @@ Responses are chunked, so a client may send its next request on the same connect
     python -m servers.net_raw          # serves on 127.0.0.1:8002 until Ctrl-C
     curl -N 'http://127.0.0.1:8002/events?n=5&gap=0.5&writes=2&nodelay=0'
 
-Introduced in notebooks/02_network.ipynb.
+Introduced in notebooks/03_network.ipynb.
 """
 
 import socket

@@ -42,7 +42,7 @@ class Record:
         """Items the upstream produced after time ``t`` (e.g. after the client left)."""
         return sum(p > t for p in self.produced)
 
-    async def settled(self, gap: float, timeout: float = 5.0) -> "Record":
+    async def settled(self, gap: float, timeout: float = 5.0) -> Record:
         """Wait (as an observer) until this stream has ended, or has made nothing for three
         gaps (abandoned: nobody asks it for more), or ``timeout`` passed. Returns a copy of
         the record as it was then (the original may still change later, e.g. when the

@@ -13,8 +13,8 @@ Typical use in a notebook::
 
 from ._browser import BrowserError, HeadlessBrowser, find_chromium
 from ._bystander import Bystander, abystander, plot_leaving, plot_waits
-from ._concurrent import Crowd, CrowdTable, acrowd, crowd_table
 from ._clients import CLIENTS, client_versions, find_curl, measure_asgi, measure_client, measure_testclient
+from ._concurrent import Crowd, CrowdTable, acrowd, crowd_table
 from ._diagnose import Diagnosis, diagnose
 from ._env import environment_report, versions
 from ._jupyter import JupyterError, JupyterServer, jupyter_proxy_path, stop_jupyter_servers

@@ -1,6 +1,6 @@
 """A real browser as a client: headless Chromium opens ``servers/browser_page.py``'s page.
 
-Defined in notebooks/04_clients.ipynb. The page opens an ``EventSource``, times every
+Defined in notebooks/08_clients.ipynb. The page opens an ``EventSource``, times every
 event with ``performance.now()`` mapped onto the server's clock, and leaves the results
 in ``window.sselab``; this module drives Debian's ``chromium`` with Playwright (no
 browser download: ``executable_path``) and turns those results into a ``Timeline``::
@@ -57,7 +57,7 @@ class HeadlessBrowser:
         self.executable = executable or find_chromium()
         self._playwright = self._context = self._profile = None
 
-    async def __aenter__(self) -> "HeadlessBrowser":
+    async def __aenter__(self) -> HeadlessBrowser:
         if self.executable is None:
             raise _missing()
         try:

@@ -1,6 +1,6 @@
 """Measure the clients people really use: httpx, httpx-sse, requests, curl, an in-process test client.
 
-Defined in notebooks/04_clients.ipynb. ``sselab.probe`` measures what reaches the socket;
+Defined in notebooks/08_clients.ipynb. ``sselab.probe`` measures what reaches the socket;
 these functions measure what a *client library* hands to your code, with that library's
 own loop, so a client that holds bytes back shows up as late or batched events.
 

@@ -1,6 +1,6 @@
 """Several users at once: probe one URL from N concurrent clients and judge how they were served.
 
-Defined in notebooks/05_coze.ipynb. Each user's own Timeline says whether *its* events
+Defined in notebooks/10_coze.ipynb. Each user's own Timeline says whether *its* events
 arrived as they were sent; the crowd's verdict says whether the users were served side by
 side, which a stamp cannot show: a relay that serves users one after another stamps each
 user's events when it finally gets to them, so every user's stream looks real-time while

@@ -1,6 +1,6 @@
 """From one measured stream to "which layer is the likely culprit, and what fixes it".
 
-Defined in notebooks/06_diagnose.ipynb; ``python -m sselab probe`` prints it.
+Defined in notebooks/12_diagnose.ipynb; ``python -m sselab probe`` prints it.
 
 A verdict says *how* a stream arrived; a diagnosis reads the evidence behind it to say
 *where* the delay most likely comes from. The decision tree, first match wins:
@@ -250,7 +250,8 @@ def _proxy_buffer(t: Timeline, size: int) -> tuple[str, str]:
     proxy = _proxy_signature(t.headers)
     who = f" The response carries {proxy}." if proxy else ""
     culprit = (f"events arrived in bursts while {same} of {len(t.reads) - 1} reads were exactly "
-               f"{size} bytes{kib}, unrelated to the event size ({statistics.median(e.bytes for e in t.events):.0f} B): "
+               f"{size} bytes{kib}, unrelated to the event size "
+               f"({statistics.median(e.bytes for e in t.events):.0f} B): "
                f"a buffer of about {size} bytes, passed on each time it fills.{who}")
     fix = ("Turn buffering off for this location (nginx: proxy_buffering off; or send the response "
            "header X-Accel-Buffering: no from the app), then probe again. Small events in a big buffer "

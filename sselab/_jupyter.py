@@ -1,6 +1,6 @@
 """Jupyter's own proxy as a path to measure: a private Jupyter server, and the one we run in.
 
-Defined in notebooks/04_clients.ipynb. On Binder or JupyterHub a learner's browser reaches a
+Defined in notebooks/08_clients.ipynb. On Binder or JupyterHub a learner's browser reaches a
 server started in a notebook only through jupyter-server-proxy's ``/proxy/<port>/`` route.
 
 - ``JupyterServer``: a real ``jupyter server`` subprocess on 127.0.0.1 (port chosen by the
@@ -75,7 +75,7 @@ class JupyterServer:
         """jupyter-server-proxy's route to a server on this machine's ``port``."""
         return f"{self.url}/proxy/{port}{path}"
 
-    def start(self, timeout: float = 30.0) -> "JupyterServer":
+    def start(self, timeout: float = 30.0) -> JupyterServer:
         if not have_server_proxy():
             raise JupyterError("jupyter_server and jupyter-server-proxy are needed: "
                                "pip install jupyter-server-proxy. Nothing was started.")
@@ -154,7 +154,7 @@ class JupyterServer:
         self._dir = self.port = self._token = None
         JUPYTER_SERVERS.discard(self.name, self)
 
-    def __enter__(self) -> "JupyterServer":
+    def __enter__(self) -> JupyterServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

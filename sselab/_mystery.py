@@ -1,6 +1,6 @@
 """Mystery setups for the diagnosis exercise: the series' own specimens, behind letters.
 
-Defined in notebooks/06_diagnose.ipynb. ``start_mysteries()`` starts every setup (the nginx
+Defined in notebooks/12_diagnose.ipynb. ``start_mysteries()`` starts every setup (the nginx
 ones only when nginx is installed), shuffles them behind the letters A, B, C, ... and
 returns a :class:`Mysteries`: ``.urls`` is all a learner sees; ``.reveal()`` says which
 setup each letter was and which layer a diagnosis should name for it.

@@ -1,6 +1,6 @@
 """Run a real nginx as a reverse proxy in front of a lab server, unprivileged, on 127.0.0.1.
 
-Defined in notebooks/00_quickstart.ipynb; notebooks/03_nginx.ipynb turns every knob.
+Defined in notebooks/00_quickstart.ipynb; notebooks/04_nginx.ipynb turns every knob.
 
 nginx runs in the foreground as one process (``master_process off``) with its config,
 logs and temp files under a fresh temp dir, from the template in
@@ -151,7 +151,7 @@ class NginxProxy:
         return self._process is not None and self._process.poll() is None
 
     # -- life cycle -------------------------------------------------------------------
-    def start(self, timeout: float = 10.0) -> "NginxProxy":
+    def start(self, timeout: float = 10.0) -> NginxProxy:
         """Start nginx and return once it accepts connections; raise NginxError otherwise."""
         if self.running:
             return self
@@ -225,7 +225,7 @@ class NginxProxy:
         self.prefix = self.port = None
         PROXIES.discard(self.name, self)
 
-    def __enter__(self) -> "NginxProxy":
+    def __enter__(self) -> NginxProxy:
         return self.start()
 
     def __exit__(self, *exc) -> None:

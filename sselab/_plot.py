@@ -12,6 +12,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ._timeline import Timeline
 
+
 class LabFigure(Figure):
     """A Figure that shows itself as a PNG in Jupyter without pyplot or any global setting."""
 

@@ -186,8 +186,8 @@ async def aprobe(
                         break
                 _check_response(url, response, body)
             recorder.decode_as(response.headers.get("content-encoding", ""))
-            ended_by = await _read_stream(response, recorder, deadline, max_events, max_bytes,
-                                          on_event and (lambda: on_event(_timeline_of(recorder, url, response, "running"))))
+            notify = on_event and (lambda: on_event(_timeline_of(recorder, url, response, "running")))
+            ended_by = await _read_stream(response, recorder, deadline, max_events, max_bytes, notify)
         finally:
             await response.aclose()
     return _timeline_of(recorder, url, response, ended_by)

@@ -50,7 +50,7 @@ class BackgroundServer:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, timeout: float = 10.0) -> "BackgroundServer":
+    def start(self, timeout: float = 10.0) -> BackgroundServer:
         """Start serving on a port the OS picks; return once it accepts connections."""
         if self.running:
             return self
@@ -89,7 +89,7 @@ class BackgroundServer:
         self._server = self._thread = None
         self.port = None
 
-    def __enter__(self) -> "BackgroundServer":
+    def __enter__(self) -> BackgroundServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -158,8 +158,9 @@ class Timeline:
         note = "no send stamps, judged by arrival pattern alone"
         if n >= 3 and len(bursts[-1]) >= 0.9 * n:
             if bursts[-1][0].arrived > 0.5:
-                return "held-until-end", f"{len(bursts[-1])} of {n} events arrived together at {bursts[-1][-1].arrived:.2f} s ({note})"
-            return "unknown", f"all {n} events arrived at once, quickly: the source may have sent them together ({note})"
+                return "held-until-end", (f"{len(bursts[-1])} of {n} events arrived together at "
+                                          f"{bursts[-1][-1].arrived:.2f} s ({note})")
+            return "unknown", f"all {n} events arrived at once, quickly: the source may have sent them at once ({note})"
         multi = sum(len(b) for b in bursts if len(b) > 1)
         if multi >= 0.5 * n:
             return "batched", f"{multi} of {n} events arrived in multi-event bursts ({note})"

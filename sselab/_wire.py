@@ -1,6 +1,6 @@
 """Below httpx: a plain-socket probe, the server socket's TCP_NODELAY, and a decoding probe.
 
-Defined in notebooks/02_network.ipynb.
+Defined in notebooks/03_network.ipynb.
 
 - ``socket_probe`` streams with ``socket.recv`` itself, so every Read is one real socket
   read, and it can send several requests on one keep-alive connection.
@@ -17,7 +17,6 @@ import os
 import socket
 import time
 from urllib.parse import urlsplit
-
 
 from ._probe import ProbeError, _Recorder, aprobe
 from ._timeline import Timeline
@@ -148,7 +147,7 @@ def plot_delays(runs: dict[str, Timeline], *, title: str | None = None, size=(7,
 
     fig = LabFigure(figsize=(size[0], size[1] or 0.8 + 0.28 * len(runs)), layout="constrained")
     ax = fig.add_subplot()
-    for y, (name, t) in enumerate(runs.items()):
+    for y, (_name, t) in enumerate(runs.items()):
         delays = [max(e.delay, 1e-5) * 1000 for e in t.events if e.delay is not None]
         late = [d > t.late_threshold * 1000 for d in delays]
         colours = ["#c0392b" if x else "#2a9d55" for x in late]

@@ -94,8 +94,8 @@ def test_client_versions_lists_tools():
 
 
 def test_exercise_solution_runs_and_shows_stdio_blocks(ticker_server, needs_curl):
-    source = (ROOT / "notebooks/solutions/04_clients.py").read_text()
-    code = compile(source, "04_clients.py", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    source = (ROOT / "notebooks/solutions/08_clients.py").read_text()
+    code = compile(source, "08_clients.py", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     namespace = {"sselab": sselab, "server": ticker_server, "display": lambda *a: None}
     exec(code, namespace)
     big = namespace["big"]

@@ -1,6 +1,6 @@
 """The Coze relays (servers/coze_relay_*.py) with the real cozepy against the stand-in:
 each relay's qualitative outcome with several users and when a user leaves, and a token scan
-of notebooks/05_coze.ipynb. Margins are wide: the effects are structural, not a few ms."""
+of notebooks/10_coze.ipynb. Margins are wide: the effects are structural, not a few ms."""
 
 import asyncio
 import gc
@@ -16,7 +16,7 @@ import pytest
 import sselab
 from servers import coze_relay_article, coze_relay_async, coze_relay_thread, coze_standin
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_coze.ipynb"
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "10_coze.ipynb"
 FIRST_DELAY, INTERVAL, DELTAS = 0.25, 0.03, 8
 
 ROUTES = {  # name: (module, route)

@@ -11,8 +11,7 @@ import sselab
 from servers import coze_standin
 
 warnings.filterwarnings("ignore", category=AuthlibDeprecationWarning)
-from cozepy import (  # noqa: E402
-    AsyncCoze, AsyncTokenAuth, ChatEventType, Coze, CozeAPIError, Message, TokenAuth)
+from cozepy import AsyncCoze, AsyncTokenAuth, ChatEventType, Coze, CozeAPIError, Message, TokenAuth  # noqa: E402
 
 BOT = "7379462189365198898"
 DELTA = ChatEventType.CONVERSATION_MESSAGE_DELTA

@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 import sselab
+from servers import clock
 from sselab.__main__ import main
 from sselab._timeline import Event, Read, Timeline
-from servers import clock, ticker
 
 
 def cli(capsys, *args):
@@ -239,7 +239,7 @@ def test_the_exercise_solution_runs_on_the_mysteries(capsys):
     import ast
     from pathlib import Path
 
-    path = Path(__file__).resolve().parent.parent / "notebooks" / "solutions" / "06_diagnose.py"
+    path = Path(__file__).resolve().parent.parent / "notebooks" / "solutions" / "12_diagnose.py"
     code = compile(path.read_text(), path.name, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     mysteries = sselab.start_mysteries("test-diag-solution", seed=3, nginx=False)
     namespace = {"sselab": sselab, "mysteries": mysteries}

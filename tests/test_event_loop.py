@@ -17,8 +17,15 @@ from pathlib import Path
 import pytest
 
 import sselab
-from servers import (loop_article, loop_async_upstream, loop_def_generator, loop_fastapi_sse,
-                     loop_middleware, loop_threadpool, slow_upstream)
+from servers import (
+    loop_article,
+    loop_async_upstream,
+    loop_def_generator,
+    loop_fastapi_sse,
+    loop_middleware,
+    loop_threadpool,
+    slow_upstream,
+)
 
 GAP, N = 0.1, 5
 ROOT = Path(__file__).resolve().parent.parent

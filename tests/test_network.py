@@ -1,4 +1,4 @@
-"""Notebook 02's claims: TCP_NODELAY on uvicorn's sockets, the one Nagle/delayed-ACK delay,
+"""Notebook 03's claims: TCP_NODELAY on uvicorn's sockets, the one Nagle/delayed-ACK delay,
 reads that are not events, GZipMiddleware on streams; and the raw server and probe helpers.
 
 Timing margins: the Nagle/delayed-ACK delay is >= 40 ms (Linux TCP_ATO_MIN), a prompt
@@ -139,5 +139,5 @@ def test_specimens_bind_loopback_only():
 
 
 def test_solution_compiles_with_top_level_await():
-    source = (ROOT / "notebooks/solutions/02_network.py").read_text()
-    compile(source, "02_network.py", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    source = (ROOT / "notebooks/solutions/03_network.py").read_text()
+    compile(source, "03_network.py", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)

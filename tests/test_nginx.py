@@ -1,6 +1,5 @@
 """Real nginx: the config renders, nginx starts, proxies, stops, and is explained when missing."""
 
-import os
 import subprocess
 import sys
 import textwrap

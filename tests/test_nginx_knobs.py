@@ -1,4 +1,4 @@
-"""notebooks/03_nginx.ipynb's outcomes, with a real nginx: what holds a stream, what fixes it.
+"""notebooks/04_nginx.ipynb's outcomes, with a real nginx: what holds a stream, what fixes it.
 
 Wide margins: "held" means not real-time and most events in the last burst; "fixed" means
 the probe's verdict is real-time. Streams are short (10 events, 50 ms apart).
@@ -149,5 +149,5 @@ def test_heartbeat_specimen_sends_comments_only_when_asked():
 
 
 def test_solution_compiles():
-    source = (ROOT / "notebooks/solutions/03_nginx.py").read_text()
-    compile(source, "03_nginx.py", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    source = (ROOT / "notebooks/solutions/04_nginx.py").read_text()
+    compile(source, "04_nginx.py", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)

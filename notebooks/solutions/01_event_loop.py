@@ -2,9 +2,13 @@
 # the number as a parameter, measured for 0-4, then the second client for the first real-time one.
 # Count the awaits between the generator and the socket in fastapi/routing.py (`_producer`,
 # `_keepalive_inserter`, `_sse_with_checkpoints`): each task there needs its own loop turn.
-import asyncio, statistics, time
+import asyncio
+import statistics
+import time
+
 from fastapi import FastAPI
 from fastapi.sse import EventSourceResponse
+
 from servers.slow_upstream import chat_stream
 
 turns_app = FastAPI()

@@ -9,8 +9,8 @@ from servers import article_headers
 
 exercise = {}
 for http in ("h11", "httptools"):
-    upstream = sselab.serve(article_headers.app, name=f"03-exercise-{http}", http=http)
-    with sselab.NginxProxy(upstream, name=f"03-exercise-nginx-{http}",
+    upstream = sselab.serve(article_headers.app, name=f"04-exercise-{http}", http=http)
+    with sselab.NginxProxy(upstream, name=f"04-exercise-nginx-{http}",
                            proxy_buffer_size="16k", proxy_buffers="4 16k") as proxy:
         exercise[f"3 KB events, 16k buffers · {http}"] = await sselab.aprobe(
             proxy.url + "/events?n=10&interval=0.05&pad=3000")
