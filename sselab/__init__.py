@@ -26,10 +26,10 @@ from ._probe import ProbeError, aprobe, probe
 from ._report import VerdictTable, text_report, verdict_table
 from ._server import BackgroundServer, ServerError, running_servers, serve, stop_servers
 from ._timeline import Event, Read, Timeline
-from ._wire import aprobe_decoded, plot_delays, server_tcp_nodelay, socket_probe
+from ._wire import plot_delays, server_tcp_nodelay, socket_probe
 
 __all__ = [
-    "abystander", "acrowd", "aprobe", "aprobe_decoded", "BackgroundServer", "BrowserError",
+    "abystander", "acrowd", "aprobe", "BackgroundServer", "BrowserError",
     "Bystander", "client_versions", "CLIENTS", "Crowd", "crowd_table", "CrowdTable", "diagnose",
     "Diagnosis", "draw_timeline", "environment_report", "Event", "find_chromium", "find_curl",
     "find_nginx", "HeadlessBrowser", "jupyter_proxy_path", "JupyterError", "JupyterServer",

@@ -13,6 +13,7 @@ import json
 import sys
 
 from ._diagnose import compare_sentence, diagnose
+from ._encodings import decodable
 from ._probe import ProbeError, probe
 from ._report import text_report
 
@@ -20,11 +21,14 @@ EPILOG = """\
 examples:
   python -m sselab probe 'http://127.0.0.1:8000/clock?n=20&interval=0.25'
   python -m sselab probe https://my.site/clock --compare http://10.0.0.5:8000/clock
+  python -m sselab probe --http2 --cacert ca.pem 'https://127.0.0.1:8443/events?n=20'
+  python -m sselab probe --proxy http://127.0.0.1:3128 --compressed http://example.test/clock
   python -m sselab probe https://my.site/v1/chat -X POST -d '{"stream": true}' \\
       -H "Authorization: Bearer $TOKEN" --max-seconds 20 --plot chat.png
 
-The report gives the verdict (real-time, lagging, batched, held-until-end), the evidence
-(cadence, burst sizes in bytes, first-byte time, lag) and the likely layer with a fix.
+The report gives the verdict (real-time, stalled, lagging, batched, held-until-end, cut),
+the evidence (when the headers and the first byte came, cadence, burst sizes in bytes, lag,
+protocol and framing) and the likely layer with a fix.
 Your own events carry no send stamps, so lag cannot be measured on them: deploy
 servers/clock.py (one file, FastAPI only) behind the same proxy and probe that.
 
@@ -64,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "probe", help="stream a URL, judge it, and name the likely buffering layer",
         description="Stream URL, time every read and every SSE event, judge the stream\n"
-                    "(real-time, lagging, batched, held-until-end) and name the layer that most\n"
-                    "likely delays it, with a fix.",
+                    "(real-time, stalled, lagging, batched, held-until-end, cut) and name the layer\n"
+                    "that most likely delays it, with a fix.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("url", help="the SSE endpoint, e.g. http://127.0.0.1:8000/events")
     p.add_argument("--compare", metavar="URL2",
@@ -80,6 +84,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-events", type=_positive(int), metavar="N", help="stop after N events")
     p.add_argument("--max-seconds", type=_positive(float), default=30.0, metavar="S",
                    help="stop after S seconds in all, for endless streams (default 30)")
+    p.add_argument("--compressed", nargs="?", const="any", metavar="ENCODING",
+                   help="ask for a compressed body (gzip, deflate, br or zstd; default: every one "
+                        "this Python can decode) and decode it before parsing; without this flag "
+                        "the probe asks for Accept-Encoding: identity")
+    p.add_argument("--proxy", metavar="URL",
+                   help="send the request through this forward proxy (e.g. http://127.0.0.1:3128); "
+                        "HTTP_PROXY and friends in the environment are always ignored")
+    p.add_argument("--http2", action="store_true",
+                   help="offer HTTP/2 (negotiated by TLS ALPN on https:// URLs); the report says "
+                        "which protocol was used")
+    p.add_argument("--cacert", metavar="FILE", help="trust the CA certificate in FILE (PEM) for https://")
+    p.add_argument("--insecure", action="store_true",
+                   help="do not check the server's TLS certificate (a lab only)")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object (the timeline, plus 'diagnosis'; with --compare, "
                         "the second run under 'compare' and a 'comparison' sentence)")
@@ -93,9 +110,24 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _accept_encoding(option: str | None) -> str:
+    if option is None:
+        return "identity"
+    if option == "any":
+        return ", ".join(decodable())
+    if option not in ("gzip", "deflate", "br", "zstd"):
+        raise ProbeError(f"--compressed takes gzip, deflate, br or zstd, not {option!r}.")
+    if option not in decodable():
+        raise ProbeError(f"this Python cannot decode {option} (install 'brotli' for br, 'zstandard' for zstd).")
+    return option
+
+
 def _run(url: str, args, headers: dict):
+    verify = False if args.insecure else (args.cacert or True)
     return probe(url, method=args.method, headers=headers, data=args.data,
-                 max_events=args.max_events, max_seconds=args.max_seconds)
+                 max_events=args.max_events, max_seconds=args.max_seconds,
+                 accept_encoding=_accept_encoding(args.compressed), proxy=args.proxy,
+                 http2=args.http2, verify=verify)
 
 
 def _plot(path: str, runs: dict) -> None:

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 
 import httpx
 
-from ._probe import _Recorder  # the probe's own recorder: SSE parser and stamp reader
+from ._recorder import Recorder  # the probe's own recorder: SSE parser and stamp reader
 from ._timeline import Timeline
 
 HTTPX_DEFAULT_TIMEOUT = httpx.Timeout(5.0)
@@ -37,7 +37,7 @@ MAX_SECONDS = 30.0
 """No measured client may run longer than this (each stream in the lab is far shorter)."""
 
 
-def _timeline(recorder: _Recorder, url: str, status: int, headers, ended_by: str) -> Timeline:
+def _timeline(recorder: Recorder, url: str, status: int, headers, ended_by: str) -> Timeline:
     """A Timeline with the shared clock: every client here runs on the server's machine."""
     headers = {k.lower(): v for k, v in dict(headers).items()}
     t = recorder.timeline("http://127.0.0.1/", status, headers, ended_by)  # loopback: "shared"
@@ -45,7 +45,7 @@ def _timeline(recorder: _Recorder, url: str, status: int, headers, ended_by: str
     return t
 
 
-def _timed(items: Iterable, recorder: _Recorder, deadline: float, as_line: bool = False) -> str:
+def _timed(items: Iterable, recorder: Recorder, deadline: float, as_line: bool = False) -> str:
     """Feed every item a client yields to the recorder, stamped with its arrival time."""
     for item in items:
         data = item.encode() if isinstance(item, str) else item
@@ -63,16 +63,16 @@ def httpx_stream(url: str, how: str = "iter_raw", *, timeout=HTTPX_DEFAULT_TIMEO
     ``how`` is ``iter_raw``, ``iter_bytes``, ``iter_text`` or ``iter_lines`` (lines come
     without their line break; it is put back so the parser sees the same stream). The
     default ``timeout`` is httpx's own default: 5 s for connect, read, write and pool.
-    A read timeout ends the timeline with ``ended_by="ReadTimeout"``.
+    A read timeout ends the timeline with ``ended_by="timeout"`` (verdict ``cut``).
     """
-    recorder = _Recorder(time.monotonic())
+    recorder = Recorder(time.monotonic())
     with httpx.Client(trust_env=False, timeout=timeout) as client:
         with client.stream("GET", url) as response:
             items = getattr(response, how)()
             try:
                 ended_by = _timed(items, recorder, recorder.t0 + max_seconds, as_line=how == "iter_lines")
             except httpx.ReadTimeout:
-                ended_by = "ReadTimeout"
+                ended_by = "timeout"
             return _timeline(recorder, url, response.status_code, response.headers, ended_by)
 
 
@@ -84,14 +84,14 @@ def httpx_sse_stream(url: str, *, timeout=HTTPX_DEFAULT_TIMEOUT, max_seconds: fl
     """
     from httpx_sse import connect_sse
 
-    recorder = _Recorder(time.monotonic())
+    recorder = Recorder(time.monotonic())
     with httpx.Client(trust_env=False, timeout=timeout) as client:
         with connect_sse(client, "GET", url) as source:
             frames = (f"event: {e.event}\ndata: {e.data}\n\n" for e in source.iter_sse())
             try:
                 ended_by = _timed(frames, recorder, recorder.t0 + max_seconds)
             except httpx.ReadTimeout:
-                ended_by = "ReadTimeout"
+                ended_by = "timeout"
             response = source.response
             return _timeline(recorder, url, response.status_code, response.headers, ended_by)
 
@@ -107,7 +107,7 @@ async def measure_asgi(app, path: str, *, max_seconds: float = MAX_SECONDS) -> T
     """
     import asyncio
 
-    recorder = _Recorder(time.monotonic())
+    recorder = Recorder(time.monotonic())
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         async with asyncio.timeout(max_seconds):
@@ -131,7 +131,7 @@ def measure_testclient(app, path: str, *, max_seconds: float = MAX_SECONDS) -> T
         warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
         from starlette.testclient import TestClient
 
-    recorder = _Recorder(time.monotonic())
+    recorder = Recorder(time.monotonic())
     with TestClient(app) as client:
         with client.stream("GET", path) as response:
             ended_by = _timed(response.iter_raw(), recorder, recorder.t0 + max_seconds)
@@ -150,7 +150,7 @@ def requests_stream(url: str, how: str = "iter_lines", *, chunk_size: int | None
     """
     import requests
 
-    recorder = _Recorder(time.monotonic())
+    recorder = Recorder(time.monotonic())
     with requests.Session() as session:
         session.trust_env = False
         with session.get(url, stream=True, timeout=(5, max_seconds)) as response:
@@ -180,7 +180,7 @@ def curl_stream(url: str, *, no_buffer: bool = False, max_seconds: float = MAX_S
         raise FileNotFoundError("curl is not installed (sudo apt-get install curl)")
     command = [binary, "-sS", "--noproxy", "*", "--max-time", f"{max_seconds:g}", "-D", "/dev/stderr"]
     command += ["-N"] if no_buffer else []
-    recorder = _Recorder(time.monotonic())
+    recorder = Recorder(time.monotonic())
     with subprocess.Popen([*command, url], stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
         head = _read_pipe(proc, recorder)
         proc.wait(5)
@@ -189,7 +189,7 @@ def curl_stream(url: str, *, no_buffer: bool = False, max_seconds: float = MAX_S
                      "eof" if proc.returncode == 0 else f"curl exit {proc.returncode}")
 
 
-def _read_pipe(proc: subprocess.Popen, recorder: _Recorder) -> bytes:
+def _read_pipe(proc: subprocess.Popen, recorder: Recorder) -> bytes:
     """Time every read of curl's stdout; collect its stderr (the response head)."""
     stderr = b""
     with selectors.DefaultSelector() as selector:

@@ -32,7 +32,7 @@ import statistics
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from ._report import _ms
+from ._format import ms as _ms
 from ._timeline import Timeline
 
 APP_SERVERS = ("uvicorn", "hypercorn", "daphne", "gunicorn", "granian", "werkzeug", "waitress")

@@ -24,8 +24,16 @@ class LabFigure(Figure):
         return buffer.getvalue()
 
 
-VERDICT_COLOURS = {"real-time": "#2a9d55", "lagging": "#d08a00", "batched": "#c0392b",
-                   "held-until-end": "#8e1b1b", "unknown": "#666666"}
+VERDICT_COLOURS = {"real-time": "#2a9d55", "stalled": "#7d8f12", "lagging": "#d08a00",
+                   "batched": "#c0392b", "held-until-end": "#8e1b1b", "cut": "#6a3d9a",
+                   "unknown": "#666666"}
+
+
+def verdict_label(timeline: Timeline) -> str:
+    """The verdict as a title says it: a cut stream also says how it went until the cut."""
+    if timeline.verdict != "cut":
+        return timeline.verdict
+    return f"cut after {len(timeline.events)} events ({timeline.delivery} until then)"
 
 
 def draw_timeline(ax, timeline: Timeline, title: str | None = None) -> None:
@@ -62,7 +70,10 @@ def draw_timeline(ax, timeline: Timeline, title: str | None = None) -> None:
     ax.set_ylim(low - 0.3, max(ys, default=0) + 1)
     ax.set_xlim(left=0)
     heading = f"{title}\n" if title else ""
-    ax.set_title(f"{heading}{timeline.verdict}", color=colour, fontsize=10)
+    ax.set_title(f"{heading}{verdict_label(timeline)}", color=colour, fontsize=10)
+    if timeline.verdict == "cut" and timeline.reads:
+        ax.axvline(timeline.reads[-1].t, color=colour, lw=1.2, ls="--")
+        ax.annotate(" cut", (timeline.reads[-1].t, max(ys, default=0) + 0.5), color=colour, fontsize=8)
     ax.legend(loc="upper left", fontsize=7, frameon=False)
 
 

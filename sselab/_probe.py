@@ -3,22 +3,26 @@
 Defined in notebooks/00_quickstart.ipynb. ``aprobe`` is the implementation (top-level
 ``await`` in a notebook); ``probe`` runs it from plain code, and from inside a running event
 loop too (it then uses a worker thread, so Jupyter needs no nest-asyncio for it).
+
+What it asks for is pinned: ``Accept: text/event-stream`` (what a browser's EventSource
+sends) and ``Accept-Encoding: identity`` unless ``accept_encoding=`` asks for compression it
+can undo (``sselab/_encodings.py``). httpx on its own would advertise br and zstd whenever
+those packages are importable. Proxy variables are ignored (``trust_env=False``): a proxy
+sits between the lab's client and server only when ``proxy=`` says so.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import ipaddress
-import json
+import ssl
 import time
-import zlib
-from urllib.parse import urlsplit
 
 import httpx
 
-from ._sse import SSEParser
-from ._timeline import Event, Read, Timeline
+from ._encodings import UnsupportedEncoding, decodable
+from ._recorder import Recorder
+from ._timeline import Timeline
 
 DEFAULT_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
 """What a browser's EventSource sends; some proxies buffer unless they see this Accept."""
@@ -26,85 +30,6 @@ DEFAULT_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
 
 class ProbeError(Exception):
     """The stream could not be measured. The message is one paragraph a reader can act on."""
-
-
-def _stamp(data: str) -> tuple[int | None, float | None]:
-    """Read the stamp contract ``{"seq": int, "sent": float}`` from an event's data, if any."""
-    if not data.startswith("{"):
-        return None, None
-    try:
-        obj = json.loads(data)
-    except ValueError:
-        return None, None
-    if not isinstance(obj, dict):
-        return None, None
-    seq, sent = obj.get("seq"), obj.get("sent")
-    seq = seq if isinstance(seq, int) and not isinstance(seq, bool) else None
-    sent = float(sent) if isinstance(sent, (int, float)) and not isinstance(sent, bool) else None
-    return seq, sent
-
-
-def is_loopback(url: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and localhost: only there do client and server share a clock."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-class _Recorder:
-    """Turns timed reads into Read and Event records (times relative to the request).
-
-    A read is timed and counted as it came off the wire; its body is parsed after undoing
-    gzip/deflate (``decode_as``), so a compressed stream's events are still seen.
-    """
-
-    def __init__(self, t0: float) -> None:
-        self.t0, self.parser = t0, SSEParser()
-        self.reads: list[Read] = []
-        self.events: list[Event] = []
-        self.comments = 0
-        self.total = 0
-        self._decoder = None
-
-    def decode_as(self, content_encoding: str) -> None:
-        """Undo this Content-Encoding before parsing (gzip and deflate; others parse as is)."""
-        wbits = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}.get(content_encoding.strip().lower())
-        self._decoder = zlib.decompressobj(wbits) if wbits else None
-
-    def feed(self, chunk: bytes, now: float, wire_bytes: int | None = None) -> None:
-        t = now - self.t0
-        size = len(chunk) if wire_bytes is None else wire_bytes
-        self.reads.append(Read(t, size))
-        self.total += size
-        body = self._decoder.decompress(chunk) if self._decoder else chunk
-        for parsed in self.parser.feed(body):
-            if parsed.comment is not None:
-                self.comments += 1
-                continue
-            seq, sent = _stamp(parsed.data)
-            self.events.append(Event(
-                seq=seq, sent=None if sent is None else sent - self.t0, arrived=t,
-                bytes=parsed.nbytes, read=len(self.reads) - 1, name=parsed.event,
-                data=parsed.data if len(parsed.data) <= 2000 else parsed.data[:2000] + "…"))
-
-    def timeline(self, url: str, status: int, headers: dict, ended_by: str) -> Timeline:
-        events, clock = self.events, None
-        if events and all(e.sent is not None for e in events):
-            delays = [e.arrived - e.sent for e in events]
-            plausible = min(delays) > -0.005 and max(delays) < 3600
-            clock = "shared" if is_loopback(url) and plausible else "aligned"
-            if clock == "aligned":
-                shift = min(delays)
-                events = [Event(e.seq, e.sent + shift, e.arrived, e.bytes, e.read, e.name, e.data)
-                          for e in events]
-        return Timeline(
-            url=url, status=status, content_type=headers.get("content-type", ""),
-            reads=self.reads, events=events, comments=self.comments, clock=clock,
-            ended_by=ended_by, headers=dict(headers))
 
 
 def _check_response(url: str, response: httpx.Response, body: bytes) -> None:
@@ -123,22 +48,58 @@ def _check_response(url: str, response: httpx.Response, body: bytes) -> None:
             f"media_type='text/event-stream'). The body began: {snippet!r}")
 
 
+def _undecodable(url: str, exc: UnsupportedEncoding, asked: str) -> ProbeError:
+    can = ", ".join(decodable())
+    return ProbeError(
+        f"{url} answered with Content-Encoding: {exc.encoding}, which this probe cannot undo "
+        f"({exc}), so its events cannot be read and nothing about its timing would be "
+        f"true. The probe asked for Accept-Encoding: {asked}; a server that compresses anyway "
+        f"ignores that header. Probe again asking for an encoding it can decode (it can: {can}; "
+        f"CLI: --compressed, Python: accept_encoding='gzip') or install the missing package. "
+        f"Nothing was measured.")
+
+
 def _explain(url: str, exc: Exception, connect_timeout: float, max_seconds: float) -> ProbeError:
+    text = str(exc).rstrip(".")
     if isinstance(exc, httpx.ConnectTimeout):
         why = f"the connection was not accepted within {connect_timeout:g} s."
+    elif isinstance(exc, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in text:
+        why = (f"the server's TLS certificate is not trusted by this probe ({text}). Give the CA "
+               f"that signed it (CLI: --cacert FILE, Python: verify='ca.pem'), or, for a lab "
+               f"only, skip the check (--insecure, verify=False).")
     elif isinstance(exc, httpx.ConnectError):
-        why = f"the connection failed ({exc}). Is the server running, and is the port right?"
+        why = f"the connection failed ({text}). Is the server running, and is the port right?"
     elif isinstance(exc, (httpx.ReadTimeout, TimeoutError)):
         why = (f"the server accepted the connection but sent no response headers within "
                f"{max_seconds:g} s; a proxy or app may be waiting for the whole response.")
     elif isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
         why = f"the URL is not one httpx can fetch ({exc}); use http:// or https://."
+    elif isinstance(exc, httpx.ProxyError):
+        why = f"the proxy refused or failed the request ({text}). Check the proxy URL and its access rules."
     elif isinstance(exc, httpx.RemoteProtocolError):
-        why = (f"the peer did not answer with HTTP ({str(exc).rstrip('.')}). Is an HTTP server "
+        why = (f"the peer did not answer with HTTP ({text}). Is an HTTP server "
                f"listening on that port, and is the scheme (http/https) right?")
     else:
-        why = f"{type(exc).__name__}: {str(exc).rstrip('.')}."
+        why = f"{type(exc).__name__}: {text}."
     return ProbeError(f"Could not probe {url}: {why} Nothing was measured.")
+
+
+def _tls(verify) -> ssl.SSLContext | bool:
+    """httpx's ``verify``: True (system CAs), False (no check), or a CA bundle's path."""
+    if isinstance(verify, (str, bytes)) or hasattr(verify, "__fspath__"):
+        return ssl.create_default_context(cafile=str(verify))
+    return verify
+
+
+def _client(timeout: httpx.Timeout, proxy: str | None, http2: bool, verify) -> httpx.AsyncClient:
+    if http2:
+        try:
+            import h2  # noqa: F401  (httpx speaks HTTP/2 only with the h2 package)
+        except ImportError:
+            raise ProbeError("HTTP/2 was asked for, but the 'h2' package is missing "
+                             "(pip install 'httpx[http2]'). Nothing was measured.") from None
+    return httpx.AsyncClient(trust_env=False, timeout=timeout, proxy=proxy, http2=http2,
+                             verify=_tls(verify))
 
 
 async def aprobe(
@@ -153,29 +114,39 @@ async def aprobe(
     connect_timeout: float = 5.0,
     on_event=None,
     require_event_stream: bool = True,
+    accept_encoding: str = "identity",
+    proxy: str | None = None,
+    http2: bool = False,
+    verify=True,
 ) -> Timeline:
     """Stream ``url`` and return its Timeline. Raises ProbeError with a one-paragraph reason.
 
     The probe stops at the end of the body, after ``max_events`` events, after
     ``max_seconds`` (the whole stream, not one read: an endless stream is fine) or after
-    ``max_bytes``. A connection cut mid-stream ends the timeline with ``ended_by="cut"``.
-    ``trust_env=False``: proxy variables must not put a proxy between the lab's client
-    and server. ``on_event(partial_timeline)``, if given, is called after every read that
-    completed an event (``sselab.watch`` draws live timelines with it).
-    ``require_event_stream=False`` measures SSE frames sent with another content type
-    (e.g. text/plain). A gzip- or deflate-encoded body is decoded before parsing; its reads
-    still count the compressed bytes that came over the wire.
+    ``max_bytes``. A connection closed or reset mid-body ends the timeline with
+    ``ended_by="cut"``. ``on_event(partial_timeline)``, if given, is called after every read
+    that completed an event (``sselab.watch`` draws live timelines with it).
+
+    - ``require_event_stream=False`` measures SSE frames sent with another content type.
+    - ``accept_encoding``: ``"identity"`` (default), or e.g. ``"gzip"``, ``"br"``, ``"zstd"``;
+      a compressed body is decoded before parsing, and its reads still count wire bytes.
+    - ``proxy``: an explicit forward proxy (``http://127.0.0.1:3128``), as a company network
+      imposes; environment proxy variables stay ignored.
+    - ``http2=True`` offers HTTP/2 (over TLS, by ALPN); ``Timeline.http_version`` says what
+      was negotiated. ``verify``: True, False, or the path of a CA certificate to trust.
     """
     timeout = httpx.Timeout(max_seconds, connect=connect_timeout)
-    sent_headers = {**DEFAULT_HEADERS, **(headers or {})}
-    async with httpx.AsyncClient(trust_env=False, timeout=timeout) as client:
+    sent_headers = {**DEFAULT_HEADERS, "Accept-Encoding": accept_encoding, **(headers or {})}
+    asked = next(v for k, v in sent_headers.items() if k.lower() == "accept-encoding")
+    async with _client(timeout, proxy, http2, verify) as client:
         request = client.build_request(method, url, headers=sent_headers, content=data)
-        recorder = _Recorder(time.monotonic())
+        recorder = Recorder(time.monotonic())
         deadline = recorder.t0 + max_seconds
         try:
             response = await client.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise _explain(url, exc, connect_timeout, max_seconds) from None
+        recorder.headers_arrived(time.monotonic())
         try:
             ctype = response.headers.get("content-type", "")
             if response.status_code >= 400 or (require_event_stream and "text/event-stream" not in ctype):
@@ -185,7 +156,10 @@ async def aprobe(
                     if len(body) > 200:
                         break
                 _check_response(url, response, body)
-            recorder.decode_as(response.headers.get("content-encoding", ""))
+            try:
+                recorder.decode_as(response.headers.get("content-encoding", ""))
+            except UnsupportedEncoding as exc:
+                raise _undecodable(url, exc, asked) from None
             notify = on_event and (lambda: on_event(_timeline_of(recorder, url, response, "running")))
             ended_by = await _read_stream(response, recorder, deadline, max_events, max_bytes, notify)
         finally:
@@ -193,8 +167,8 @@ async def aprobe(
     return _timeline_of(recorder, url, response, ended_by)
 
 
-def _timeline_of(recorder: _Recorder, url: str, response: httpx.Response, ended_by: str) -> Timeline:
-    return recorder.timeline(url, response.status_code, response.headers, ended_by)
+def _timeline_of(recorder: Recorder, url: str, response: httpx.Response, ended_by: str) -> Timeline:
+    return recorder.timeline(url, response.status_code, response.headers, ended_by, response.http_version)
 
 
 async def _read_stream(response, recorder, deadline, max_events, max_bytes, notify=None) -> str:
@@ -211,8 +185,8 @@ async def _read_stream(response, recorder, deadline, max_events, max_bytes, noti
             return "eof"
         except (TimeoutError, httpx.ReadTimeout):
             return "max_seconds"
-        except httpx.RemoteProtocolError:
-            return "cut"
+        except (httpx.RemoteProtocolError, httpx.ReadError):
+            return "cut"  # closed or reset before the body's end (chunked, Content-Length, HTTP/2)
         before = len(recorder.events)
         recorder.feed(chunk, time.monotonic())
         if notify and len(recorder.events) > before:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
+from ._diagnose import diagnose
+from ._format import ms as _ms
 from ._timeline import Timeline
-
-
-def _ms(seconds: float | None, digits: int = 1) -> str:
-    return "n/a" if seconds is None else f"{seconds * 1000:.{digits}f} ms"
 
 
 def _headers_line(headers: dict) -> str:
@@ -15,8 +13,6 @@ def _headers_line(headers: dict) -> str:
 
 def text_report(timeline: Timeline) -> str:
     """Verdict first, then the evidence it rests on, then the likely layer and its fix."""
-    from ._diagnose import diagnose
-
     s, d = timeline.summary, diagnose(timeline)
     ev = d.evidence
     lines = [
@@ -25,8 +21,12 @@ def text_report(timeline: Timeline) -> str:
         f"  events {s['events']} in {s['reads']} reads, {s['bursts']} bursts "
         f"(largest {s['largest_burst']} events, {s['largest_burst_bytes']} bytes); "
         f"comments {s['comments']}; ended by {s['ended_by']}",
-        f"  first byte {_ms(s['first_byte'])}, first event {_ms(s['first_event'])}, "
-        f"last event {_ms(s['last_event'])}",
+        f"  headers {_ms(s['headers_at'])}, first byte {_ms(s['first_byte'])}, "
+        f"first event {_ms(s['first_event'])}, last event {_ms(s['last_event'])}",
+        f"  {s['http_version']}, body {s['framing']}, "
+        f"encoding {timeline.headers.get('content-encoding', 'identity')}"
+        + (f"; stamps announced {s['promised']} events, {s['lost']} missing, {s['repeated']} repeated"
+           if s["promised"] is not None or s["lost"] or s["repeated"] else ""),
         f"  cadence: sent every {_ms(ev['send_gap'])}, arrived every {_ms(ev['arrival_gap'])} "
         f"(median gaps between bursts)",
         f"  bursts of several events: {ev['multi_event_bursts']} (median {ev['median_burst_bytes'] or 0} bytes); "

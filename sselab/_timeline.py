@@ -23,7 +23,11 @@ BURST_WINDOW = 0.002
 MIN_LATE = 0.020
 """The smallest added delay, in seconds, that counts an event as late."""
 
-VERDICTS = ("real-time", "lagging", "batched", "held-until-end", "unknown")
+VERDICTS = ("real-time", "stalled", "lagging", "batched", "held-until-end", "cut", "unknown")
+
+CUT_ENDINGS = {"cut": "the connection closed before the body ended",
+               "timeout": "the client's read timeout gave up on it"}
+"""``ended_by`` values that mean the stream did not reach its end (the probe's own limits do not)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Event:
     read: int
     name: str = "message"
     data: str = ""
+    id: str | None = None
 
     @property
     def delay(self) -> float | None:
@@ -55,23 +60,31 @@ class Event:
 class Timeline:
     """One streamed response, as measured. ``verdict`` is computed, never given.
 
-    Verdicts (``late`` means the path added more than ``late_threshold`` to an event's delay,
-    ``late_threshold = max(20 ms, a quarter of the median gap between sends)``):
+    An event is *late* when the path added more than ``late_threshold`` to its delay,
+    ``late_threshold = max(20 ms, a quarter of the median gap between sends)``. With send
+    stamps, the first rule that fits decides:
 
-    - ``real-time``: at most 10 % of the events are late.
-    - ``held-until-end``: at least 3 events, nearly all (90 %) arrive in the final burst, and
-      most of them are late: the path held the stream until the source finished.
-    - ``batched``: at least 30 % of the events arrive in bursts that mix events sent more than
-      ``late_threshold`` apart: the path collects events and releases them in groups.
-      Events that the source itself sent back-to-back may arrive together without this.
-    - ``lagging``: more than 10 % of events are late, but they arrive one at a time: the
+    - ``cut``: the stream did not reach its end: the connection closed mid-body (a chunked
+      body without its last chunk, a short Content-Length, a reset), the client's read
+      timeout fired, or the stamps announced more events (``"of": N``) than arrived. Whatever
+      the delivery until then, which ``delivery`` gives (one of the verdicts below).
+    - ``unknown``: fewer than 2 events arrived.
+    - ``held-until-end``: at least 3 events, at least 90 % of them in the final burst, and at
+      least half of them late: the path held the stream until the source finished.
+    - ``real-time``: no event was late.
+    - ``batched``: at least 30 % of the events arrived in bursts (arrivals at most
+      BURST_WINDOW apart) that mix events sent more than ``late_threshold`` apart: the path
+      collects events and releases them in groups. Events the source itself sent together
+      may arrive together without this.
+    - ``stalled``: some events were late, but at most a third of them: one or a few
+      hiccups in an otherwise real-time stream (``stalls`` lists each run of late events).
+    - ``lagging``: more than a third of the events were late, arriving one by one: the
       stream runs steadily behind (typically one event behind the source).
-    - ``unknown``: fewer than 2 events, or evidence that fits none of the above.
 
-    Without send stamps only the arrival pattern is there: one burst after a wait of more than
-    0.5 s reads as ``held-until-end``; mostly multi-event bursts as ``batched``; single
-    arrivals as ``real-time`` (a steady lag cannot be seen without stamps). ``reason`` says
-    which evidence decided.
+    Without send stamps only the arrival pattern is there: a cut is still a cut; one burst
+    after a wait of more than 0.5 s reads as ``held-until-end``; mostly multi-event bursts as
+    ``batched``; single arrivals as ``real-time`` (a lag cannot be seen without stamps).
+    ``reason`` says which evidence decided, in figures a reader can check on the plot.
     """
 
     url: str
@@ -83,11 +96,55 @@ class Timeline:
     clock: str | None = None
     ended_by: str = "eof"
     headers: dict = field(default_factory=dict)
+    headers_at: float | None = None
+    """Seconds from the request to the response headers (None where not measured)."""
+    http_version: str = "HTTP/1.1"
+    promised: int | None = None
+    """How many events the stamps announced (their ``of`` field), None when they do not say."""
+    retry: int | None = None
+    """The reconnection time in ms the stream asked for with ``retry:``, None if it did not."""
 
     # -- derived evidence -------------------------------------------------------------
     @property
     def stamped(self) -> bool:
         return bool(self.events) and all(e.sent is not None for e in self.events)
+
+    @property
+    def framing(self) -> str:
+        """How the body's end is marked: what a proxy (and this probe) can tell a cut by."""
+        if not self.http_version.startswith("HTTP/1"):
+            return f"{self.http_version} frames"
+        h = {k.lower(): v.lower() for k, v in self.headers.items()}
+        if "chunked" in h.get("transfer-encoding", ""):
+            return "chunked"
+        return "content-length" if "content-length" in h else "close-delimited"
+
+    @cached_property
+    def lost(self) -> list[int]:
+        """Stamped sequence numbers that never arrived (up to ``promised``, or the last seen)."""
+        seqs = {e.seq for e in self.events if e.seq is not None}
+        if not seqs:
+            return []
+        end = self.promised if self.promised is not None else max(seqs) + 1
+        return [n for n in range(end) if n not in seqs]
+
+    @cached_property
+    def repeated(self) -> int:
+        """Events whose stamped sequence number had already arrived (a replay, or a resend)."""
+        seqs = [e.seq for e in self.events if e.seq is not None]
+        return len(seqs) - len(set(seqs))
+
+    @property
+    def cut_reason(self) -> str | None:
+        """Why the stream counts as cut, or None when it reached its end (or a probe limit)."""
+        if self.ended_by in CUT_ENDINGS:
+            return CUT_ENDINGS[self.ended_by]
+        if self.ended_by == "eof" and self.promised is not None:
+            got = len({e.seq for e in self.events if e.seq is not None})
+            if got < self.promised and (not self.events or self.events[-1].seq != self.promised - 1):
+                return (f"the body ended ({self.framing}) before the last of the {self.promised} "
+                        f"events its stamps announced")
+        return None
 
     @cached_property
     def bursts(self) -> list[list[Event]]:
@@ -118,11 +175,29 @@ class Timeline:
         return [d - (0.0 if self.clock == "shared" else min(delays)) for d in delays]
 
     def _batching_bursts(self) -> list[list[Event]]:
+        """Bursts that hold events the source sent more than ``late_threshold`` apart."""
         return [b for b in self.bursts if len(b) > 1 and b[-1].sent - b[0].sent > self.late_threshold]
 
     # -- verdict ---------------------------------------------------------------------
     @cached_property
-    def _judgement(self) -> tuple[str, str]:
+    def late(self) -> list[bool]:
+        """Per event: did the path add more than ``late_threshold``? (empty without stamps)"""
+        return [d > self.late_threshold for d in self.added_delays] if self.stamped else []
+
+    @cached_property
+    def stalls(self) -> list[list[Event]]:
+        """Runs of consecutive late events: each is one stall of the stream."""
+        runs: list[list[Event]] = []
+        for i, (e, late) in enumerate(zip(self.events, self.late)):
+            if late:
+                if runs and i > 0 and self.late[i - 1]:
+                    runs[-1].append(e)
+                else:
+                    runs.append([e])
+        return runs
+
+    @cached_property
+    def _delivery(self) -> tuple[str, str]:
         n = len(self.events)
         if n < 2:
             return "unknown", f"only {n} event(s) arrived; at least 2 are needed to judge"
@@ -130,16 +205,15 @@ class Timeline:
 
     def _judge_stamped(self) -> tuple[str, str]:
         n, last = len(self.events), self.bursts[-1]
-        late = [d > self.late_threshold for d in self.added_delays]
-        frac_late = sum(late) / n
+        n_late = sum(self.late)
         thr = f"{self.late_threshold * 1000:.0f} ms"
-        if n >= 3 and len(last) >= 0.9 * n and frac_late >= 0.5:
+        if n >= 3 and len(last) >= 0.9 * n and n_late >= 0.5 * n:
             return "held-until-end", (
                 f"{len(last)} of {n} events arrived together at {last[-1].arrived:.2f} s, "
                 f"though they were sent over {last[-1].sent - last[0].sent:.2f} s")
-        if frac_late <= 0.1:
+        if n_late == 0:
             return "real-time", (
-                f"{n - sum(late)} of {n} events arrived within {thr} of being sent "
+                f"all {n} events arrived within {thr} of being sent "
                 f"(median delay {self.summary['median_delay'] * 1000:.1f} ms)")
         in_batches = sum(len(b) for b in self._batching_bursts())
         if in_batches >= 0.3 * n:
@@ -147,9 +221,15 @@ class Timeline:
             return "batched", (
                 f"{in_batches} of {n} events arrived in {len(sizes)} bursts of "
                 f"{sizes[0]}-{sizes[-1]} events that had been sent more than {thr} apart")
+        if n_late <= n / 3:
+            worst = max(self.added_delays)
+            where = ", ".join(f"{s[0].arrived:.2f} s" for s in self.stalls[:4])
+            return "stalled", (
+                f"{n_late} of {n} events arrived more than {thr} late, in {len(self.stalls)} "
+                f"stall(s) (at {where}; worst +{worst * 1000:.0f} ms); the other {n - n_late} on time")
         behind = statistics.median(self.added_delays) / (self.send_gap or 1.0)
         return "lagging", (
-            f"{sum(late)} of {n} events were late by more than {thr} yet arrived one by one; "
+            f"{n_late} of {n} events were late by more than {thr} yet arrived one by one; "
             f"median added delay {statistics.median(self.added_delays) * 1000:.0f} ms "
             f"(about {behind:.1f} send gaps behind)")
 
@@ -167,12 +247,22 @@ class Timeline:
         return "real-time", f"{n - multi} of {n} events arrived one by one ({note}; a steady lag would not show)"
 
     @property
+    def delivery(self) -> str:
+        """How the events that did arrive arrived (the verdict, a cut left aside)."""
+        return self._delivery[0]
+
+    @property
     def verdict(self) -> str:
-        return self._judgement[0]
+        return "cut" if self.cut_reason else self._delivery[0]
 
     @property
     def reason(self) -> str:
-        return self._judgement[1]
+        why = self.cut_reason
+        if why is None:
+            return self._delivery[1]
+        when = f" at {self.reads[-1].t:.2f} s" if self.reads else ""
+        return (f"cut after {len(self.events)} event(s){when}: {why}; until then "
+                f"{self._delivery[0]} ({self._delivery[1]})")
 
     @cached_property
     def summary(self) -> dict:
@@ -196,8 +286,15 @@ class Timeline:
             "bursts": len(self.bursts),
             "largest_burst": max((len(b) for b in self.bursts), default=0),
             "largest_burst_bytes": max(burst_bytes, default=0),
+            "stalls": len(self.stalls),
             "clock": self.clock,
             "ended_by": self.ended_by,
+            "headers_at": self.headers_at,
+            "http_version": self.http_version,
+            "framing": self.framing,
+            "promised": self.promised,
+            "lost": len(self.lost),
+            "repeated": self.repeated,
         }
 
     def to_dict(self) -> dict:
@@ -207,12 +304,13 @@ class Timeline:
             "status": self.status,
             "content_type": self.content_type,
             "verdict": self.verdict,
+            "delivery": self.delivery,
             "reason": self.reason,
             "summary": self.summary,
             "reads": [asdict(r) for r in self.reads],
             "events": [
                 {"seq": e.seq, "sent": e.sent, "arrived": e.arrived, "delay": e.delay,
-                 "bytes": e.bytes, "read": e.read}
+                 "bytes": e.bytes, "read": e.read, "id": e.id}
                 for e in self.events
             ],
         }

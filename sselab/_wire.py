@@ -1,4 +1,4 @@
-"""Below httpx: a plain-socket probe, the server socket's TCP_NODELAY, and a decoding probe.
+"""Below httpx: a plain-socket probe, and the server socket's TCP_NODELAY.
 
 Defined in notebooks/03_network.ipynb.
 
@@ -6,9 +6,6 @@ Defined in notebooks/03_network.ipynb.
   read, and it can send several requests on one keep-alive connection.
 - ``server_tcp_nodelay`` reads the ``TCP_NODELAY`` option of the kernel sockets that serve
   a port in this process (the sockets uvicorn's transports really write to).
-- ``aprobe_decoded`` is ``aprobe`` for compressed bodies: it undoes ``Content-Encoding: gzip``
-  before parsing, and accepts any content type whose body is SSE frames (a ``text/plain``
-  stream too); each Read still counts the bytes that crossed the wire.
 """
 
 from __future__ import annotations
@@ -18,7 +15,8 @@ import socket
 import time
 from urllib.parse import urlsplit
 
-from ._probe import ProbeError, _Recorder, aprobe
+from ._probe import ProbeError
+from ._recorder import Recorder
 from ._timeline import Timeline
 
 
@@ -90,7 +88,7 @@ def socket_probe(url: str, *, requests: int = 1, read_delay: float = 0.0, idle: 
             if status != 200 or "chunked" not in headers.get("transfer-encoding", ""):
                 raise ProbeError(f"{url} answered {status} without a chunked body; socket_probe "
                                  "needs a streamed HTTP/1.1 response")
-            rec, body, ended_by = _Recorder(t0), _Dechunker(), "eof"
+            rec, body, ended_by = Recorder(t0), _Dechunker(), "eof"
             if rest:
                 rec.feed(body.feed(rest), time.monotonic(), wire_bytes=len(rest))
             while not body.done:
@@ -124,18 +122,6 @@ def server_tcp_nodelay(port: int) -> dict[int, bool]:
             with socket.socket(fileno=os.dup(conn.fd)) as dup:
                 found[conn.raddr.port] = bool(dup.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
     return found
-
-
-async def aprobe_decoded(url: str, *, headers: dict | None = None,
-                         max_seconds: float = 30.0) -> Timeline:
-    """Like ``aprobe``, for compressed streams: undo gzip, then parse SSE frames.
-
-    Sends ``Accept-Encoding: gzip`` unless ``headers`` say otherwise. Any content type is
-    accepted, so a ``text/plain`` body made of SSE frames is measured the same way. Each
-    Read counts wire bytes (compressed); each Event's ``bytes`` its decoded size.
-    """
-    sent = {"Accept-Encoding": "gzip", **(headers or {})}
-    return await aprobe(url, headers=sent, max_seconds=max_seconds, require_event_stream=False)
 
 
 def plot_delays(runs: dict[str, Timeline], *, title: str | None = None, size=(7, None)):

@@ -95,9 +95,12 @@ def test_socket_probe_refuses_a_response_it_cannot_stream(raw):
         sselab.socket_probe(raw.url + "/nothing-here")
 
 
+GZIP = {"accept_encoding": "gzip", "require_event_stream": False}
+
+
 def test_gzip_middleware_passes_an_event_stream_uncompressed_and_on_time():
     with sselab.BackgroundServer(gzip_stream.app) as server:
-        t = asyncio.run(sselab.aprobe_decoded(server.url + "/events?n=6&interval=0.05"))
+        t = asyncio.run(sselab.aprobe(server.url + "/events?n=6&interval=0.05", **GZIP))
     assert "content-encoding" not in t.headers
     assert len(t.events) == 6 and t.verdict == "real-time", t.reason
 
@@ -106,9 +109,9 @@ def test_gzip_middleware_passes_an_event_stream_uncompressed_and_on_time():
                     reason="Starlette flushes streamed gzip output per chunk since 1.5.0")
 def test_gzip_middleware_compresses_streamed_text_chunk_by_chunk():
     with sselab.BackgroundServer(gzip_stream.app) as server:
-        text = asyncio.run(sselab.aprobe_decoded(server.url + "/text?n=6&interval=0.05"))
+        text = asyncio.run(sselab.aprobe(server.url + "/text?n=6&interval=0.05", **GZIP))
     with sselab.BackgroundServer(gzip_stream.gzip_app(exclude_content_types=())) as server:
-        sse = asyncio.run(sselab.aprobe_decoded(server.url + "/events?n=6&interval=0.05"))
+        sse = asyncio.run(sselab.aprobe(server.url + "/events?n=6&interval=0.05", **GZIP))
     for t in (text, sse):
         assert t.headers.get("content-encoding") == "gzip"
         assert len(t.events) == 6 and t.verdict == "real-time", t.reason

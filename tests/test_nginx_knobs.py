@@ -94,7 +94,7 @@ def test_cache_replays_and_no_cache_header_prevents_it(httptools, needs_nginx):
 @pytest.mark.parametrize("buffering, most_reads", [(None, 2), (False, None)], ids=["buffered", "unbuffered"])
 def test_gzip_holds_a_buffered_stream_even_chunked(httptools, needs_nginx, buffering, most_reads):
     with sselab.NginxProxy(httptools, name="knobs-nginx", gzip=True, proxy_buffering=buffering) as proxy:
-        t = sselab.probe(proxy.url + STREAM, headers={"Accept-Encoding": "gzip"})
+        t = sselab.probe(proxy.url + STREAM, accept_encoding="gzip")
     assert t.headers.get("content-encoding") == "gzip"
     spread = t.reads[-1].t - t.reads[0].t
     if most_reads:  # everything compressed at the end

@@ -94,7 +94,7 @@ def test_a_gzip_encoded_stream_is_parsed_and_its_reads_count_wire_bytes(needs_ng
     from servers import ticker
     with sselab.BackgroundServer(ticker.app) as server, \
             sselab.NginxProxy(server, gzip=True, proxy_buffering=False, proxy_http_version="1.1") as proxy:
-        t = sselab.probe(proxy.url + "/events?n=8&interval=0.03", headers={"Accept-Encoding": "gzip"})
+        t = sselab.probe(proxy.url + "/events?n=8&interval=0.03", accept_encoding="gzip")
     assert t.headers.get("content-encoding") == "gzip"
     assert [e.seq for e in t.events] == list(range(8))
     assert sum(r.bytes for r in t.reads) < sum(e.bytes for e in t.events)  # compressed on the wire

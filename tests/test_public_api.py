@@ -6,7 +6,7 @@ import sys
 import sselab
 
 PUBLIC = {
-    "abystander", "acrowd", "aprobe", "aprobe_decoded", "BackgroundServer", "BrowserError",
+    "abystander", "acrowd", "aprobe", "BackgroundServer", "BrowserError",
     "Bystander", "client_versions", "CLIENTS", "Crowd", "crowd_table", "CrowdTable", "diagnose",
     "Diagnosis", "draw_timeline", "environment_report", "Event", "find_chromium", "find_curl",
     "find_nginx", "HeadlessBrowser", "jupyter_proxy_path", "JupyterError", "JupyterServer",

@@ -24,7 +24,7 @@ def test_any_split_gives_the_same_events(size):
         ("message", '{"seq": 0}', None, None),
         ("", "", None, "ping"),
         ("delta", "a\nb", "7", None),
-        ("message", "3", None, None),
+        ("message", "3", "7", None),  # the last event ID carries over (WHATWG)
     ]
 
 

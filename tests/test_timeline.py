@@ -38,10 +38,11 @@ def test_events_sent_together_arriving_together_are_not_batching():
     assert t.verdict == "real-time"
 
 
-def test_one_hiccup_does_not_spoil_real_time():
+def test_one_hiccup_is_a_stall_not_a_lag():
     pairs = [(i * 0.1, i * 0.1 + 0.001) for i in range(20)]
     pairs[7] = (0.7, 0.75)
-    assert timeline(pairs).verdict == "real-time"
+    t = timeline(pairs)
+    assert t.verdict == "stalled" and len(t.stalls) == 1, t.reason
 
 
 def test_aligned_clock_ignores_a_constant_offset():
@@ -69,5 +70,5 @@ def test_without_stamps_spread_arrivals_are_real_time():
 def test_json_shape():
     d = timeline([(i * 0.1, i * 0.1 + 0.001) for i in range(3)]).to_dict()
     assert set(d) >= {"url", "status", "content_type", "verdict", "summary", "reads", "events"}
-    assert set(d["events"][0]) == {"seq", "sent", "arrived", "delay", "bytes", "read"}
+    assert set(d["events"][0]) == {"seq", "sent", "arrived", "delay", "bytes", "read", "id"}
     assert set(d["reads"][0]) == {"t", "bytes"}
