@@ -2,7 +2,7 @@
 
 Every row is a real run of one of the lab's setups (the mysteries of
 notebooks/12_diagnose.ipynb, started by ``sselab.start_mysteries``); the timelines, the
-evidence lines and the layer each diagnosis names come from this run. Run by scripts/figures.
+evidence lines, the layer each diagnosis names and its fix come from this run. Run by scripts/figures.
 Without nginx only the setups that need none are drawn.
 """
 
@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import sselab
-from sselab._mystery import SETUPS
+from servers.mystery_setups import QUERY, SETUPS
 
 CAUSE = {
     "nginx-unbuffered": "Nothing buffers\n(nginx, proxy_buffering off)",
@@ -20,20 +20,12 @@ CAUSE = {
     "blocking-middleware": "A blocking generator\nbehind a middleware",
     "held-app": "The app holds its events\n(collects, yields once)",
 }
-FIX = {
-    "none": "Nothing on this path. If users still see delays, probe the path they use "
-            "(their proxy, CDN or client).",
-    "buffering-proxy": "nginx: proxy_buffering off, or the response header X-Accel-Buffering: no "
-                       "(with an h11 upstream, proxy_http_version 1.1 as well).",
-    "proxy-buffer": "Turn the buffer off for this location (proxy_buffering off / "
-                    "X-Accel-Buffering: no). Worst delay = buffer size / stream bytes per second.",
-    "compression": "Leave text/event-stream out of gzip_types (or flush per event). Probe with "
-                   "-H 'Accept-Encoding: identity' to compare the uncompressed path.",
-    "event-loop": "Don't block the loop: a plain def generator (thread pool), "
-                  "iterate_in_threadpool, or the SDK's async client.",
-    "application": "Yield each event as soon as it exists; StreamingResponse over a generator, "
-                   "no middleware that reads the whole body.",
-}
+
+
+def first_sentence(text: str) -> str:
+    """The fix's first sentence: the cheat sheet quotes the diagnosis, it keeps no copy."""
+    head, dot, _ = text.partition(". ")
+    return head + ("." if dot else "")
 
 
 def looks_like(t: sselab.Timeline, d: sselab.Diagnosis) -> str:
@@ -52,9 +44,10 @@ def looks_like(t: sselab.Timeline, d: sselab.Diagnosis) -> str:
 
 
 def main() -> None:
-    mysteries = sselab.start_mysteries("cheatsheet", seed=0)
-    try:
-        runs = {mysteries.reveal()[k].key: sselab.probe(url) for k, url in mysteries.urls.items()}
+    mysteries = sselab.start_mysteries(SETUPS, "cheatsheet", query=QUERY, seed=0)
+    try:  # probed as a browser asks: it accepts gzip, so a compressing proxy compresses
+        runs = {mysteries.reveal()[k].key: sselab.probe(url, accept_encoding="gzip")
+                for k, url in mysteries.urls.items()}
     finally:
         sselab.stop_all()
     order = [s for s in SETUPS if s.key in runs]
@@ -82,7 +75,7 @@ def main() -> None:
         right = fig.add_subplot(grid[row, 2])
         right.axis("off")
         right.text(0, 0.98, textwrap.fill(looks_like(t, d), 52), fontsize=7, va="top", color="#333333")
-        right.text(0, 0.42, textwrap.fill("Fix: " + FIX[setup.layer], 52), fontsize=7.5, va="top")
+        right.text(0, 0.42, textwrap.fill("Fix: " + first_sentence(d.fix), 52), fontsize=7.5, va="top")
     out = Path(__file__).with_name("cheatsheet.png")
     fig.savefig(out, dpi=110)
     for key, t in runs.items():

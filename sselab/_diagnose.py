@@ -5,23 +5,28 @@ Defined in notebooks/12_diagnose.ipynb; ``python -m sselab probe`` prints it.
 A verdict says *how* a stream arrived; a diagnosis reads the evidence behind it to say
 *where* the delay most likely comes from. The decision tree, first match wins:
 
-1. ``compression``: the body is compressed (``Content-Encoding``) and the events did not
-   arrive in real time: a compressor collects bytes before it emits a block. (The probe
-   undoes gzip/deflate to read the events; its reads count the compressed bytes.)
-2. ``none``: the events arrived in real time. Nothing on this path buffers.
-3. ``event-loop``: late events were released at the moment the source sent its *next*
-   event, in reads the size of whole events. Something between the generator and the socket
-   (a middleware's task, the server's write) only runs when the generator gives control back:
-   a blocking call (``time.sleep``, a synchronous SDK iterator) inside an ``async`` generator.
-4. ``proxy-buffer``: events arrived in bursts while most reads had one fixed size, unrelated
+1. ``none``: the events arrived in real time. Nothing on this path holds them.
+2. ``idle-timeout`` / ``dropped``: the stream was cut. After a silence (nothing arrived for
+   at least ``IDLE`` seconds before the cut) it is a read or idle timeout in a proxy or the
+   client; while bytes were flowing, a dropped connection (a restart, a crash, the network).
+3. ``undetermined``: fewer than 2 events: too little to judge.
+4. ``compression``: the body is compressed (``Content-Encoding``) and the decoded events did
+   not arrive in real time: a compressor collects bytes before it emits a block. (The probe
+   decodes what it asked for and refuses an encoding it cannot decode, so this is judged
+   from the events, never from compressed bytes.)
+5. ``event-loop``: late events were released at the moment the source sent its *next*
+   event, in reads the size of whole events: something between the generator and the
+   socket only runs when the generator gives control back (a blocking call inside an
+   ``async`` generator, with a middleware or task that forwards the body).
+6. ``full-buffer``: events arrived in bursts while most reads had one fixed size, unrelated
    to the event size: a buffer of about that many bytes, released each time it fills.
-5. ``buffering-proxy``: everything arrived at the end and the response carries a proxy's
-   signature (``Server`` other than an app server, ``Via``): the proxy held the whole response.
-6. ``application``: everything arrived at the end, answered directly by an app server
-   (``Server: uvicorn``, no ``Via``): the app itself produced the body in one go.
-7. ``buffering``: bursts of no fixed size; ``lag``: a steady lag with no other sign.
-8. ``unknown``: too few events to judge.
+7. ``held-by-proxy`` / ``held-by-app`` / ``held-somewhere``: everything arrived at the end;
+   the response carries a proxy's signature (``Server`` other than an app server, ``Via``),
+   or an app server's (``Server: uvicorn``), or neither.
+8. ``irregular-bursts``: bursts of no fixed size; ``one-off-stall``: an otherwise real-time
+   stream with a few late events; ``steady-lag``: a steady lag with no other sign.
 
+Every fix sentence lives once, in ``FIXES``; the cheat sheet and the report both read it.
 Without send stamps a steady lag cannot be seen, and a source that itself sends in bursts
 looks like a buffer: the diagnosis says so and points to ``servers/clock.py``.
 """
@@ -41,8 +46,54 @@ APP_SERVERS = ("uvicorn", "hypercorn", "daphne", "gunicorn", "granian", "werkzeu
 HEADERS_OF_INTEREST = ("content-type", "content-encoding", "transfer-encoding", "content-length",
                        "server", "via", "x-accel-buffering", "cache-control", "connection")
 
-LAYERS = ("none", "compression", "event-loop", "proxy-buffer", "buffering-proxy",
-          "application", "buffering", "lag", "unknown")
+IDLE = 0.5
+"""Seconds of silence before a cut that make it an idle timeout rather than a drop."""
+
+FIXES = {
+    "none": ("Nothing to fix on this path. If users still see the stream arrive late, probe the path "
+             "they use (their proxy, CDN or client) the way they fetch it (browsers ask for compression: "
+             "probe with --compressed; a client that reads the whole response, e.g. requests without "
+             "stream=True, waits for the end)."),
+    "idle-timeout": ("Keep bytes moving: send an SSE comment (': ping') more often than the shortest idle "
+                     "timeout on the path (nginx proxy_read_timeout, 60 s by default; a client's read "
+                     "timeout), and send one at once so the first byte never waits for the first event. "
+                     "Raising the timeout only moves the cut."),
+    "dropped": ("The connection itself went away while data was flowing (a restart, a crash, a network "
+                "change). Make the stream resumable: an id: on every event, and a server that replays "
+                "after the Last-Event-ID a reconnecting client sends (notebook 09)."),
+    "undetermined": ("Probe for longer (--max-seconds) or with more events, and check the same URL with "
+                     "curl -N; if bytes appear with curl but not here, compare the headers."),
+    "compression": ("Do not compress text/event-stream (nginx: leave it out of gzip_types, or 'gzip off' in "
+                    "the streaming location; Starlette's GZipMiddleware excludes it by default), or flush "
+                    "the compressor after every event. Compare with the uncompressed path by probing "
+                    "without --compressed."),
+    "event-loop": ("Stop blocking the event loop: make the generator a plain 'def' generator (Starlette "
+                   "iterates it in a thread pool), wrap the synchronous iterator with "
+                   "starlette.concurrency.iterate_in_threadpool, or use the SDK's async client. An "
+                   "'await asyncio.sleep(0)' after each yield lets the forwarding task run first, which "
+                   "hides this symptom while every other request on the loop still waits."),
+    "full-buffer": ("Turn buffering off where the stream passes (nginx: proxy_buffering off, or the "
+                    "response header X-Accel-Buffering: no from the app), then probe again. Small events in "
+                    "a big buffer wait longest: buffer size / bytes per second is the worst delay."),
+    "held-by-proxy": ("Turn buffering off where the proxy serves this stream (nginx: proxy_buffering off, "
+                      "or X-Accel-Buffering: no from the app). Confirm with --compare against the upstream "
+                      "URL: real-time there means the proxy holds it."),
+    "held-by-app": ("Yield each event as soon as it exists: do not collect them first; return a "
+                    "StreamingResponse over a generator (not a Response with the joined body), and check "
+                    "middleware that reads the whole body."),
+    "held-somewhere": ("Probe the upstream directly with --compare: real-time there means a proxy on the "
+                       "way holds it; held there too means the application does."),
+    "irregular-bursts": ("Find the layer with --compare: probe the upstream directly and then through each "
+                         "hop; the first hop where the bursts appear is the one to reconfigure."),
+    "one-off-stall": ("A hiccup, not a setting: probe again. If it recurs at the same place (the first "
+                      "event, or every N seconds), look for a blocking call at that point in the generator, "
+                      "a garbage-collection pause, or Nagle's algorithm on a socket without TCP_NODELAY."),
+    "steady-lag": ("Probe each hop with --compare to find where the lag starts; check for a blocking call in "
+                   "the generator (time.sleep, a synchronous SDK) and for flush timers in proxies."),
+}
+"""One fix sentence per layer. ``LAYERS`` is its key order."""
+
+LAYERS = tuple(FIXES)
 
 CLOCK_HINT = ("Serve servers/clock.py (a stamped stream, one file, FastAPI only) behind the "
               "same path and probe it there: its send stamps make lag and bursts exact.")
@@ -99,6 +150,14 @@ def _released_by_next_send(t: Timeline) -> tuple[int, int]:
     return hits, len(late)
 
 
+def _silence_before_end(t: Timeline) -> float | None:
+    """Seconds between the last byte and the end of the stream (None where the end is unknown)."""
+    if t.ended_at is None:
+        return None
+    last = t.reads[-1].t if t.reads else (t.headers_at or 0.0)
+    return t.ended_at - last
+
+
 def _proxy_signature(headers: dict) -> str | None:
     """Why the response looks proxied (a sentence fragment), or None when it does not."""
     h = {k.lower(): v for k, v in headers.items()}
@@ -123,9 +182,12 @@ def evidence(t: Timeline) -> dict:
         "events": len(t.events),
         "reads": len(t.reads),
         "total_bytes": sum(r.bytes for r in t.reads),
+        "headers_at": t.headers_at,
         "first_byte": s["first_byte"],
         "first_event": s["first_event"],
         "last_byte": t.reads[-1].t if t.reads else None,
+        "ended_at": t.ended_at,
+        "silence_before_end": _silence_before_end(t),
         "send_gap": t.send_gap,
         "arrival_gap": statistics.median(cadence) if cadence else None,
         "bursts": len(t.bursts),
@@ -140,6 +202,8 @@ def evidence(t: Timeline) -> dict:
         "stamped": t.stamped,
         "clock": t.clock,
         "ended_by": t.ended_by,
+        "http_version": t.http_version,
+        "framing": t.framing,
         "headers": {k: h[k] for k in HEADERS_OF_INTEREST if k in h},
     }
 
@@ -154,141 +218,107 @@ def diagnose(t: Timeline) -> Diagnosis:
     if t.events and t.clock == "aligned":
         unknowns.append("client and server clocks differ (not a loopback URL): delays are shifted "
                         "so the fastest event has 0, so a lag that every event shares cannot show.")
+    if t.framing == "close-delimited" and t.verdict != "cut":
+        unknowns.append("the body is close-delimited (no chunked framing, no Content-Length), so a "
+                        "connection cut early looks like a normal end unless the stamps announce a count.")
 
-    def done(layer: str, culprit: str, fix: str) -> Diagnosis:
-        return Diagnosis(t.verdict, layer, culprit, fix, ev, unknowns)
+    def done(layer: str, culprit: str) -> Diagnosis:
+        return Diagnosis(t.verdict, layer, culprit, FIXES[layer], ev, unknowns)
 
-    encoding = ev["headers"].get("content-encoding", "")
-    if encoding and encoding != "identity" and t.verdict != "real-time":
-        return done("compression", *_compressed(t, encoding))
-    if len(t.events) < 2:
-        return done("unknown", *_too_few(t))
     if t.verdict == "real-time":
-        return done("none", "the events arrived as they were sent; nothing on this path holds them",
-                    "Nothing to fix on this path. If users still see the stream arrive late, probe the "
-                    "path they use (their proxy, CDN, or client: a client that reads the whole "
-                    "response, e.g. requests without stream=True, waits for the end).")
+        return done("none", "the events arrived as they were sent; nothing on this path holds them")
+    if t.verdict == "cut":
+        return done(*_cut(t, ev))
+    if len(t.events) < 2:
+        return done("undetermined", _too_few(t))
+    encoding = ev["headers"].get("content-encoding", "")
+    if encoding and encoding != "identity":
+        return done("compression", _compressed(t, encoding))
     hits, late = _released_by_next_send(t)
     steady = ev["steady_read_bytes"]
     if late >= 2 and hits >= 0.8 * late and steady is None:
-        return done("event-loop", *_event_loop(t, hits, late))
+        return done("event-loop", _event_loop(t, hits, late))
     if t.verdict == "batched" and steady is not None:
-        return done("proxy-buffer", *_proxy_buffer(t, steady))
+        return done("full-buffer", _full_buffer(t, steady))
     if t.verdict == "held-until-end":
-        proxy = _proxy_signature(t.headers)
-        if proxy:
-            return done("buffering-proxy", *_held_by_proxy(t, proxy))
-        if ev["headers"].get("server"):
-            return done("application", *_held_by_app(t))
-        return done("buffering-proxy", *_held_by_someone(t))
+        return done(*_held(t, ev))
     if t.verdict == "batched":
-        size = ev["median_burst_bytes"]
-        return done("buffering", (
-            f"events arrived in groups of varying size (median group {size} bytes) released "
-            f"about every {_ms(ev['arrival_gap'], 0)}: a layer that collects output and flushes it "
-            f"by time or by size (a proxy or CDN buffer, a compressor, or a source that writes in groups)"),
-            "Find the layer with --compare: probe the upstream directly and then through each hop; "
-            "the first hop where the bursts appear is the one to reconfigure (for nginx: "
-            "proxy_buffering off or the response header X-Accel-Buffering: no).")
+        return done("irregular-bursts", (
+            f"events arrived in groups of varying size (median group {ev['median_burst_bytes']} bytes) "
+            f"released about every {_ms(ev['arrival_gap'], 0)}: a layer that collects output and flushes "
+            f"it by time or by size (a proxy or CDN buffer, a compressor, or a source that writes in groups)"))
+    if t.verdict == "stalled":
+        worst = max(t.added_delays)
+        return done("one-off-stall", (
+            f"{sum(t.late)} of {len(t.events)} events were late in {len(t.stalls)} stall(s) (worst "
+            f"+{worst * 1000:.0f} ms) and the rest arrived on time: a hiccup, not a buffer"))
     if t.verdict == "lagging":
-        return done("lag", (
+        return done("steady-lag", (
             f"events arrived one by one but {_ms(ev['median_lag'], 0)} late (median), steadily: a layer "
-            f"that holds each event for a while before passing it on"),
-            "Probe each hop with --compare to find where the lag starts; check for a blocking call "
-            "in the generator (time.sleep, a synchronous SDK) and for flush timers in proxies.")
-    return done("unknown", f"the evidence fits no known pattern ({t.reason})",
-                "Probe again with more events (--max-events) and with --compare against the upstream.")
+            f"that holds each event for a while before passing it on"))
+    return done("undetermined", f"the evidence fits no known pattern ({t.reason})")
 
 
-def _compressed(t: Timeline, encoding: str) -> tuple[str, str]:
-    reads, span = len(t.reads), (t.reads[-1].t - t.reads[0].t) if t.reads else 0.0
-    total = sum(r.bytes for r in t.reads)
-    together = reads and (reads <= 2 or span < 0.1 * t.reads[-1].t)
-    how = (f"all {total} compressed bytes arrived in {reads} read(s) at {t.reads[-1].t:.2f} s"
-           if together else f"{total} compressed bytes arrived in {reads} reads spread over {span:.2f} s")
-    held = together and t.reads[-1].t > 0.5
-    culprit = (f"the response is compressed (Content-Encoding: {encoding}) and {how}: "
-               + ("a compressor that waits for a full block held the stream"
-                  if held else f"the events arrived {t.verdict}: the compressor passes bytes on in blocks"))
-    fix = ("Do not compress text/event-stream (nginx: leave it out of gzip_types, or 'gzip off' in "
-           "the streaming location; Starlette's GZipMiddleware excludes it by default), or flush "
-           "the compressor after every event. To compare with the uncompressed path, probe again "
-           "with --header 'Accept-Encoding: identity'.")
-    return culprit, fix
+def _cut(t: Timeline, ev: dict) -> tuple[str, str]:
+    silence = ev["silence_before_end"]
+    until = f"{len(t.events)} event(s) arrived, {t.delivery} until then"
+    if silence is not None and silence >= IDLE:
+        return "idle-timeout", (
+            f"the stream was cut after {silence:.2f} s in which nothing arrived ({t.cut_reason}; {until}): "
+            f"a read or idle timeout in a proxy or the client gave up on a quiet stream")
+    if silence is None:
+        return "dropped", f"the stream was cut ({t.cut_reason}; {until})"
+    return "dropped", (f"the stream was cut {silence:.2f} s after the last byte, while data was flowing "
+                       f"({t.cut_reason}; {until}): the connection itself went away")
 
 
-def _too_few(t: Timeline) -> tuple[str, str]:
+def _compressed(t: Timeline, encoding: str) -> str:
+    return (f"the response is compressed (Content-Encoding: {encoding}) and its decoded events arrived "
+            f"{t.verdict} ({t.reason}): a compressor that waits to fill a block before it emits one")
+
+
+def _too_few(t: Timeline) -> str:
     n, total = len(t.events), sum(r.bytes for r in t.reads)
     stop = {"max_seconds": "the time limit", "max_events": "the event limit", "eof": "the end of the body",
-            "cut": "a cut connection", "max_bytes": "the byte limit"}[t.ended_by]
+            "max_bytes": "the byte limit"}.get(t.ended_by, t.ended_by)
     if total == 0:
-        culprit = (f"the server answered {t.status} but sent no body byte before {stop}: the source is "
-                   f"silent, or a layer is holding everything it sent so far")
-    else:
-        culprit = (f"{total} bytes in {len(t.reads)} reads but only {n} complete event(s) before {stop}: "
-                   f"the bytes are not SSE events (each ends with a blank line), or the rest is held")
-    return culprit, ("Probe for longer (--max-seconds) or with more events, and check the same URL with "
-                     "curl -N; if bytes appear with curl but not here, compare the headers.")
+        return (f"the server answered {t.status} but sent no body byte before {stop}: the source is "
+                f"silent, or a layer is holding everything it sent so far")
+    return (f"{total} bytes in {len(t.reads)} reads but only {n} complete event(s) before {stop}: "
+            f"the bytes are not SSE events (each ends with a blank line), or the rest is held")
 
 
-def _event_loop(t: Timeline, hits: int, late: int) -> tuple[str, str]:
-    culprit = (f"{hits} of {late} late events arrived at the moment the source sent its next event "
-               f"(send gap {_ms(t.send_gap, 0)}), each in its own read: the response only moves when the "
-               f"generator gives control back, i.e. a blocking call (time.sleep, a synchronous SDK "
-               f"iterator) inside an async generator, with a middleware or task that forwards the body")
-    fix = ("Stop blocking the event loop: make the generator a plain 'def' generator (Starlette "
-           "iterates it in a thread pool), wrap the synchronous iterator with "
-           "starlette.concurrency.iterate_in_threadpool, or use the SDK's async client. An "
-           "'await asyncio.sleep(0)' after each yield lets the forwarding task run first, which "
-           "hides this symptom but still blocks every other request on the loop.")
-    return culprit, fix
+def _event_loop(t: Timeline, hits: int, late: int) -> str:
+    return (f"{hits} of {late} late events arrived at the moment the source sent its next event "
+            f"(send gap {_ms(t.send_gap, 0)}), each in its own read: the response only moves when the "
+            f"generator gives control back, i.e. a blocking call (time.sleep, a synchronous SDK "
+            f"iterator) inside an async generator, with a middleware or task that forwards the body")
 
 
-def _proxy_buffer(t: Timeline, size: int) -> tuple[str, str]:
+def _full_buffer(t: Timeline, size: int) -> str:
     same = sum(r.bytes == size for r in t.reads[:-1])
     kib = f" ({size / 1024:g} KiB)" if size % 256 == 0 else ""
     proxy = _proxy_signature(t.headers)
     who = f" The response carries {proxy}." if proxy else ""
-    culprit = (f"events arrived in bursts while {same} of {len(t.reads) - 1} reads were exactly "
-               f"{size} bytes{kib}, unrelated to the event size "
-               f"({statistics.median(e.bytes for e in t.events):.0f} B): "
-               f"a buffer of about {size} bytes, passed on each time it fills.{who}")
-    fix = ("Turn buffering off for this location (nginx: proxy_buffering off; or send the response "
-           "header X-Accel-Buffering: no from the app), then probe again. Small events in a big buffer "
-           "wait longest: the buffer size divided by the bytes per second of the stream is the worst delay.")
-    return culprit, fix
+    return (f"events arrived in bursts while {same} of {len(t.reads) - 1} reads were exactly "
+            f"{size} bytes{kib}, unrelated to the event size "
+            f"({statistics.median(e.bytes for e in t.events):.0f} B): "
+            f"a buffer of about {size} bytes, passed on each time it fills.{who}")
 
 
-def _held_by_proxy(t: Timeline, proxy: str) -> tuple[str, str]:
+def _held(t: Timeline, ev: dict) -> tuple[str, str]:
     last = t.bursts[-1]
-    culprit = (f"{len(last)} of {len(t.events)} events arrived together at {last[-1].arrived:.2f} s and the "
-               f"response carries {proxy}: a buffering proxy held the whole response until the source finished")
-    fix = ("Turn buffering off where the proxy serves this stream (nginx: proxy_buffering off; or the response "
-           "header X-Accel-Buffering: no; behind nginx with an HTTP/1.0 upstream, proxy_http_version 1.1 also "
-           "matters). Confirm with --compare against the upstream URL: if the upstream alone is real-time, "
-           "the proxy is the culprit; if it is held too, the application is.")
-    return culprit, fix
-
-
-def _held_by_app(t: Timeline) -> tuple[str, str]:
-    last, server = t.bursts[-1], {k.lower(): v for k, v in t.headers.items()}.get("server")
-    culprit = (f"{len(last)} of {len(t.events)} events arrived together at {last[-1].arrived:.2f} s, answered "
-               f"directly by the app server (Server: {server}, no Via): the application produced the body "
-               f"in one go, not a proxy")
-    fix = ("Yield each event as soon as it exists: do not collect them in a list or string first, return a "
-           "StreamingResponse over a generator (not a Response with the joined body), and check middleware "
-           "that reads the whole body. If your users see this and the probe does not, their client is not "
-           "streaming (e.g. requests without stream=True).")
-    return culprit, fix
-
-
-def _held_by_someone(t: Timeline) -> tuple[str, str]:
-    last = t.bursts[-1]
-    culprit = (f"{len(last)} of {len(t.events)} events arrived together at {last[-1].arrived:.2f} s; the "
-               f"headers name no server, so the layer is either a buffering proxy or the application")
-    fix = ("Probe the upstream directly with --compare: real-time there means the proxy buffers "
-           "(nginx: proxy_buffering off / X-Accel-Buffering: no); held there too means the application does.")
-    return culprit, fix
+    together = f"{len(last)} of {len(t.events)} events arrived together at {last[-1].arrived:.2f} s"
+    proxy = _proxy_signature(t.headers)
+    if proxy:
+        return "held-by-proxy", (f"{together} and the response carries {proxy}: a buffering proxy held "
+                                 f"the whole response until the source finished")
+    server = ev["headers"].get("server")
+    if server:
+        return "held-by-app", (f"{together}, answered directly by the app server (Server: {server}, no "
+                               f"Via): the application produced the body in one go, not a proxy")
+    return "held-somewhere", (f"{together}; the headers name no server, so the layer is either a "
+                              f"buffering proxy or the application")
 
 
 # -- two ways, side by side -----------------------------------------------------------------

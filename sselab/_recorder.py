@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import time
 from urllib.parse import urlsplit
 
 from ._encodings import decoder_for
@@ -102,4 +103,5 @@ class Recorder:
             url=url, status=status, content_type=headers.get("content-type", ""),
             reads=self.reads, events=events, comments=self.comments, clock=clock,
             ended_by=ended_by, headers=dict(headers), headers_at=self.headers_at,
-            http_version=http_version, promised=self.promised, retry=self.parser.retry)
+            http_version=http_version, promised=self.promised, retry=self.parser.retry,
+            ended_at=None if ended_by == "running" else time.monotonic() - self.t0)

@@ -103,6 +103,8 @@ class Timeline:
     """How many events the stamps announced (their ``of`` field), None when they do not say."""
     retry: int | None = None
     """The reconnection time in ms the stream asked for with ``retry:``, None if it did not."""
+    ended_at: float | None = None
+    """Seconds from the request to the end of the stream: its end, a cut, or a probe limit."""
 
     # -- derived evidence -------------------------------------------------------------
     @property

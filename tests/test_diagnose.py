@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 import sselab
-from servers import clock
+from servers import clock, mystery_setups
 from sselab.__main__ import main
 from sselab._timeline import Event, Read, Timeline
 
@@ -42,7 +42,7 @@ def test_steady_read_size_names_a_proxy_buffer():
     arrived = [0.1 * (i | 1) + 0.001 for i in range(12)]  # pairs released together
     reads = [(0.1 * k + 0.001, 1024) for k in range(1, 12, 2)] + [(1.2, 300)]
     d = sselab.diagnose(synthetic(sent, arrived, [553] * 12, reads))
-    assert (d.verdict, d.layer) == ("batched", "proxy-buffer")
+    assert (d.verdict, d.layer) == ("batched", "full-buffer")
     assert d.evidence["steady_read_bytes"] == 1024 and "1024 bytes" in d.culprit
 
 
@@ -67,12 +67,12 @@ def test_held_layer_follows_the_server_header():
     app = sselab.diagnose(synthetic(sent, arrived, [42] * 10, [(1.0, 420)], {"server": "uvicorn"}))
     proxy = sselab.diagnose(synthetic(sent, arrived, [42] * 10, [(1.0, 420)], {"server": "nginx/1.22.1"}))
     via = sselab.diagnose(synthetic(sent, arrived, [42] * 10, [(1.0, 420)], {"via": "1.1 varnish"}))
-    assert (app.layer, proxy.layer, via.layer) == ("application", "buffering-proxy", "buffering-proxy")
+    assert (app.layer, proxy.layer, via.layer) == ("held-by-app", "held-by-proxy", "held-by-proxy")
 
 
 # -- the lab's own setups: every mystery of the exercise ----------------------------------
 def test_every_mystery_setup_is_named_right():
-    mysteries = sselab.start_mysteries("test-diag", seed=7)
+    mysteries = sselab.start_mysteries(mystery_setups.SETUPS, "test-diag", query=mystery_setups.QUERY, seed=7)
     try:
         named = {letter: sselab.diagnose(sselab.probe(url, max_seconds=10, accept_encoding="gzip")).layer
                  for letter, url in mysteries.urls.items()}
@@ -85,7 +85,7 @@ def test_every_mystery_setup_is_named_right():
 
 
 def test_mysteries_hide_the_setup_in_the_url(needs_nginx):
-    mysteries = sselab.start_mysteries("test-diag", seed=1)
+    mysteries = sselab.start_mysteries(mystery_setups.SETUPS, "test-diag", query=mystery_setups.QUERY, seed=1)
     try:
         tails = {url.split("/", 3)[3] for url in mysteries.urls.values()}
     finally:
@@ -107,7 +107,7 @@ def test_compare_direct_and_through_nginx(ticker_server, needs_nginx, capsys):
         code, out, _ = cli(capsys, proxy.url + stream, "--compare", ticker_server.url + stream, "--json")
     assert code == 0
     run = json.loads(out)
-    assert run["verdict"] == "held-until-end" and run["diagnosis"]["layer"] == "buffering-proxy"
+    assert run["verdict"] == "held-until-end" and run["diagnosis"]["layer"] == "held-by-proxy"
     assert run["compare"]["verdict"] == "real-time" and run["compare"]["diagnosis"]["layer"] == "none"
     assert "real-time" in run["comparison"] and "held-until-end" in run["comparison"]
 
@@ -126,7 +126,7 @@ def test_unstamped_stream_held_by_nginx_is_still_named(needs_nginx):
             sselab.NginxProxy(server, name="test-diag-plain") as proxy:
         t = sselab.probe(proxy.url + "/plain?n=8&interval=0.1")
     d = sselab.diagnose(t)
-    assert not t.stamped and (d.verdict, d.layer) == ("held-until-end", "buffering-proxy")
+    assert not t.stamped and (d.verdict, d.layer) == ("held-until-end", "held-by-proxy")
     assert any("no send stamps" in u for u in d.unknowns)
 
 
@@ -241,7 +241,8 @@ def test_the_exercise_solution_runs_on_the_mysteries(capsys):
 
     path = Path(__file__).resolve().parent.parent / "notebooks" / "solutions" / "12_diagnose.py"
     code = compile(path.read_text(), path.name, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-    mysteries = sselab.start_mysteries("test-diag-solution", seed=3, nginx=False)
+    mysteries = sselab.start_mysteries(mystery_setups.SETUPS, "test-diag-solution",
+                                         query=mystery_setups.QUERY, seed=3, proxies=False)
     namespace = {"sselab": sselab, "mysteries": mysteries}
     try:
         asyncio.run(eval(code, namespace))  # top-level await makes the module code a coroutine

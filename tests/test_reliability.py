@@ -177,10 +177,10 @@ def test_no_source_names_a_wildcard_address():
     wildcard = re.compile(r"""(host\s*=\s*|(bind|create_server)\(\(\s*)["'](::|)["']"""
                           r"""|["']0\.0\.0\.0["']|--host[ =]0\.0\.0\.0|listen\s+\d+;""")
     sources = [*ROOT.glob("servers/**/*.py"), *ROOT.glob("sselab/*.py"), *ROOT.glob("benchmarks/*.py"),
-               ROOT / "servers/nginx/proxy.conf.template"]
+               *ROOT.glob("sselab/templates/*")]
     offenders = [str(p.relative_to(ROOT)) for p in sources if wildcard.search(p.read_text())]
     assert not offenders
-    listen = re.findall(r"^\s*listen\s+(\S+);", (ROOT / "servers/nginx/proxy.conf.template").read_text(), re.MULTILINE)
+    listen = re.findall(r"^\s*listen\s+(\S+);", (ROOT / "sselab/templates/nginx.conf").read_text(), re.MULTILINE)
     assert listen and all(value.startswith("127.0.0.1:") for value in listen), listen
 
 

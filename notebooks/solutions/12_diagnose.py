@@ -1,8 +1,8 @@
 # Probe every mystery, then let the decision tree name a layer for each.
-# From a shell, the same for one letter: python -m sselab probe URL
+# From a shell, the same for one letter: python -m sselab probe --compressed URL
 my_runs = {}
 for letter, url in mysteries.urls.items():
-    my_runs[letter] = await sselab.aprobe(url)
+    my_runs[letter] = await sselab.aprobe(url, accept_encoding="gzip")  # as a browser asks
     d = sselab.diagnose(my_runs[letter])
     ev = d.evidence
     print(f"{letter}: {d.verdict:<14} reads {ev['reads']:>3} (steady size: {ev['steady_read_bytes']}), "
