@@ -36,7 +36,7 @@ async def events(n: int = Query(6, ge=1, le=10_000), interval: float = Query(0.0
                     yield ping
             elif seq:
                 await asyncio.sleep(interval)
-            yield stamped(seq)
+            yield stamped(seq, of=n)
 
     return StreamingResponse(event_generator(), media_type="text/event-stream")
 

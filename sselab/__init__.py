@@ -1,4 +1,4 @@
-"""SSE Lab's toolkit: background servers, a real nginx, the probe, and timeline plots.
+"""SSE Lab's toolkit: real servers and proxies, the probe, the judges, and the figures.
 
 Typical use in a notebook::
 
@@ -9,36 +9,108 @@ Typical use in a notebook::
     timeline = await sselab.aprobe(server.url + "/events?n=20&interval=0.1")
     timeline.verdict, sselab.plot_timeline(timeline)
     sselab.stop_all()
+
+Where to look, by role (each module has one job; none imports a specimen from ``servers/``)::
+
+    run things    _server (uvicorn in a thread)   _tied (every child program: temp-dir config,
+                  _nginx (NginxProxy)               reserved port, tied to the kernel by _child)
+                  _jupyter  _browser (Chromium)   _registry (one per name; stop_all)
+    measure       _probe (httpx) -> _recorder (reads -> events; _sse parser, _encodings)
+                  _wire (plain sockets)  _clients (other client libraries)  _bystander,
+                  _concurrent (second client, crowds)  _repeat  _live (watch)
+    judge         _timeline (verdicts)  _diagnose (layer + fix)  _claims (the article's claims)
+    show          _plot (figures)  _table, _report (tables, the CLI report)  _format
+    lab plumbing  _env (versions)  _runner (headless notebooks)  _findings (README table)
+                  __main__ (python -m sselab probe)
+
+    request --> [probe] --reads--> [recorder: decode, parse, stamp] --> Timeline
+                                                         Timeline --> verdict, diagnose(), claims
+                                                         Timeline --> plot_*, tables
 """
 
 from ._browser import BrowserError, HeadlessBrowser, find_chromium
 from ._bystander import Bystander, abystander, plot_leaving, plot_waits
+from ._claims import ClaimTable, judge_claims
 from ._clients import CLIENTS, client_versions, find_curl, measure_asgi, measure_client, measure_testclient
 from ._concurrent import Crowd, CrowdTable, acrowd, crowd_table
-from ._diagnose import Diagnosis, diagnose
+from ._diagnose import DecisionTree, Diagnosis, decision_tree, diagnose
 from ._env import environment_report, versions
 from ._jupyter import JupyterError, JupyterServer, jupyter_proxy_path, stop_jupyter_servers
 from ._live import watch
 from ._mystery import Mysteries, start_mysteries
 from ._nginx import NginxError, NginxProxy, find_nginx, nginx_version, running_proxies, stop_proxies
-from ._plot import draw_timeline, plot_runs, plot_timeline
+from ._plot import draw_timeline, plot_delays, plot_runs, plot_timeline
 from ._probe import ProbeError, aprobe, probe
+from ._repeat import Repeats, arepeat
 from ._report import VerdictTable, text_report, verdict_table
 from ._server import BackgroundServer, ServerError, running_servers, serve, stop_servers
 from ._timeline import Event, Read, Timeline
-from ._wire import plot_delays, server_tcp_nodelay, socket_probe
+from ._wire import ResponseHead, response_head, server_tcp_nodelay, socket_probe
 
 __all__ = [
-    "abystander", "acrowd", "aprobe", "BackgroundServer", "BrowserError",
-    "Bystander", "client_versions", "CLIENTS", "Crowd", "crowd_table", "CrowdTable", "diagnose",
-    "Diagnosis", "draw_timeline", "environment_report", "Event", "find_chromium", "find_curl",
-    "find_nginx", "HeadlessBrowser", "jupyter_proxy_path", "JupyterError", "JupyterServer",
-    "measure_asgi", "measure_client", "measure_testclient", "Mysteries", "nginx_version",
-    "NginxError", "NginxProxy", "plot_delays", "plot_leaving", "plot_runs", "plot_timeline",
-    "plot_waits", "probe", "ProbeError", "Read", "running_proxies", "running_servers", "serve",
-    "server_tcp_nodelay", "ServerError", "socket_probe", "start_mysteries", "stop_all",
-    "stop_jupyter_servers", "stop_proxies", "stop_servers", "text_report", "Timeline",
-    "verdict_table", "VerdictTable", "versions", "watch",
+    "abystander",
+    "acrowd",
+    "aprobe",
+    "arepeat",
+    "BackgroundServer",
+    "BrowserError",
+    "Bystander",
+    "ClaimTable",
+    "client_versions",
+    "CLIENTS",
+    "Crowd",
+    "crowd_table",
+    "CrowdTable",
+    "decision_tree",
+    "DecisionTree",
+    "diagnose",
+    "Diagnosis",
+    "draw_timeline",
+    "environment_report",
+    "Event",
+    "find_chromium",
+    "find_curl",
+    "find_nginx",
+    "HeadlessBrowser",
+    "judge_claims",
+    "jupyter_proxy_path",
+    "JupyterError",
+    "JupyterServer",
+    "measure_asgi",
+    "measure_client",
+    "measure_testclient",
+    "Mysteries",
+    "nginx_version",
+    "NginxError",
+    "NginxProxy",
+    "plot_delays",
+    "plot_leaving",
+    "plot_runs",
+    "plot_timeline",
+    "plot_waits",
+    "probe",
+    "ProbeError",
+    "Read",
+    "Repeats",
+    "response_head",
+    "ResponseHead",
+    "running_proxies",
+    "running_servers",
+    "serve",
+    "server_tcp_nodelay",
+    "ServerError",
+    "socket_probe",
+    "start_mysteries",
+    "stop_all",
+    "stop_jupyter_servers",
+    "stop_proxies",
+    "stop_servers",
+    "text_report",
+    "Timeline",
+    "verdict_table",
+    "VerdictTable",
+    "versions",
+    "watch",
 ]
 
 

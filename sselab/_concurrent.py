@@ -6,7 +6,8 @@ side, which a stamp cannot show: a relay that serves users one after another sta
 user's events when it finally gets to them, so every user's stream looks real-time while
 the later users wait seconds before their first event.
 
-Crowd verdicts, against a ``baseline`` (one user alone; by default the crowd's fastest user):
+Crowd verdicts, against a ``baseline``: one user alone, measured just before the crowd (the
+crowd's fastest user would be a poor yardstick: when every user is slowed, so is the fastest):
 
 - ``side by side``: every user's first event came within max(0.1 s, 50 %) of the baseline's,
   and every user finished within max(0.15 s, 25 %) of the baseline's finish;
@@ -25,7 +26,7 @@ import time
 from dataclasses import dataclass
 
 from ._probe import aprobe
-from ._report import Table
+from ._table import Table
 from ._timeline import Timeline
 
 
@@ -71,7 +72,7 @@ class Crowd:
         return [stall(t) for t in self.timelines]
 
     def _reference(self) -> Timeline:
-        return self.baseline or min(self.timelines, key=_last)
+        return self.baseline or min(self.timelines, key=_last)  # only for Crowds built by hand
 
     @property
     def verdict(self) -> str:
@@ -110,7 +111,10 @@ class Crowd:
 async def acrowd(url: str, users: int = 3, *, stagger: float = 0.0,
                  baseline: Timeline | None = None, **probe_options) -> Crowd:
     """Probe ``url`` from ``users`` concurrent clients, each starting ``stagger`` s after the
-    previous one; judge them against ``baseline`` (one user alone), if given."""
+    previous one; judge them against ``baseline`` (one user alone), which is measured first
+    when not given."""
+    if baseline is None:
+        baseline = await aprobe(url, **probe_options)
     t0 = time.monotonic()
     starts = [0.0] * users
 

@@ -38,6 +38,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from ._format import ms as _ms
+from ._table import Table
 from ._timeline import Timeline
 
 APP_SERVERS = ("uvicorn", "hypercorn", "daphne", "gunicorn", "granian", "werkzeug", "waitress")
@@ -94,6 +95,23 @@ FIXES = {
 """One fix sentence per layer. ``LAYERS`` is its key order."""
 
 LAYERS = tuple(FIXES)
+
+SIGNS = {
+    "none": "every event arrives within the late threshold of being sent",
+    "idle-timeout": "the connection is cut after a silence (nothing arrived for a while before the cut)",
+    "dropped": "the connection is cut while bytes were still flowing",
+    "undetermined": "fewer than 2 events arrived",
+    "compression": "`Content-Encoding` is set and the decoded events arrive late or together",
+    "event-loop": "each late event arrives the moment the *next* one is sent, in reads the size of one event",
+    "full-buffer": "bursts, and most reads have one fixed size unrelated to the events",
+    "held-by-proxy": "everything at the end, and `Server:` is a proxy (or there is a `Via:`)",
+    "held-by-app": "everything at the end, answered by the app server itself (`Server: uvicorn`)",
+    "held-somewhere": "everything at the end, and no header names who answered",
+    "irregular-bursts": "bursts of no fixed size",
+    "one-off-stall": "a few late events in one or two stalls; the rest on time",
+    "steady-lag": "most events late, one by one, with no other sign",
+}
+"""What a timeline with each layer looks like (the decision tree's conditions, in words)."""
 
 CLOCK_HINT = ("Serve servers/clock.py (a stamped stream, one file, FastAPI only) behind the "
               "same path and probe it there: its send stamps make lag and bursts exact.")
@@ -319,6 +337,20 @@ def _held(t: Timeline, ev: dict) -> tuple[str, str]:
                                f"Via): the application produced the body in one go, not a proxy")
     return "held-somewhere", (f"{together}; the headers name no server, so the layer is either a "
                               f"buffering proxy or the application")
+
+
+class DecisionTree(Table):
+    """The decision tree as a table: what the timeline shows, the layer, and its fix's first sentence."""
+
+    COLUMNS = ("What the timeline shows", "Likely layer", "Fix")
+
+    def rows(self) -> list[tuple[str, ...]]:
+        return [(SIGNS[layer], f"`{layer}`", FIXES[layer].partition(". ")[0].rstrip(".") + ".") for layer in LAYERS]
+
+
+def decision_tree() -> DecisionTree:
+    """Every layer the diagnosis can name, in the order it tries them (first match wins)."""
+    return DecisionTree()
 
 
 # -- two ways, side by side -----------------------------------------------------------------

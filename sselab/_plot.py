@@ -25,7 +25,7 @@ class LabFigure(Figure):
 
 
 VERDICT_COLOURS = {"real-time": "#2a9d55", "stalled": "#7d8f12", "lagging": "#d08a00",
-                   "batched": "#c0392b", "held-until-end": "#8e1b1b", "cut": "#6a3d9a",
+                   "batched": "#c0392b", "held-until-end": "#8e1b1b", "replayed": "#1f5fa8", "cut": "#6a3d9a",
                    "unknown": "#666666"}
 
 
@@ -98,4 +98,27 @@ def plot_runs(runs: dict[str, Timeline], *, ncols: int | None = None, size=(4.2,
     if sharex:  # each draw_timeline froze the shared axis at its own data; widen it to all runs
         ends = [x for t in runs.values() for x in [*(r.t for r in t.reads), *(e.arrived for e in t.events)]]
         axes[0].set_xlim(0, max(ends, default=1.0) * 1.03)
+    return fig
+
+
+def plot_delays(runs: dict[str, Timeline], *, title: str | None = None, size=(7, None)):
+    """Each event's delay (ms, log scale), one row per run; the first event is a square.
+
+    For effects of a few tens of milliseconds, which a whole-stream timeline hides.
+    """
+    fig = LabFigure(figsize=(size[0], size[1] or 0.8 + 0.28 * len(runs)), layout="constrained")
+    ax = fig.add_subplot()
+    for y, (_name, t) in enumerate(runs.items()):
+        delays = [max(e.delay, 1e-5) * 1000 for e in t.events if e.delay is not None]
+        late = [d > t.late_threshold * 1000 for d in delays]
+        colours = ["#c0392b" if x else "#2a9d55" for x in late]
+        ax.scatter(delays[1:], [y] * len(delays[1:]), s=14, c=colours[1:], alpha=0.7)
+        ax.scatter(delays[:1], [y], s=30, c=colours[:1], marker="s")
+    ax.set_xscale("log")
+    ax.set_yticks(range(len(runs)), list(runs), fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(40, color="#999999", lw=0.8, ls="--")
+    ax.set_xlabel("delay of each event, ms (log scale; dashed: 40 ms)")
+    if title:
+        ax.set_title(title, fontsize=10)
     return fig

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._diagnose import diagnose
 from ._format import ms as _ms
+from ._table import Table
 from ._timeline import Timeline
 
 
@@ -44,29 +45,6 @@ def text_report(timeline: Timeline) -> str:
     lines.append(f"  headers: {_headers_line(ev['headers'])}")
     lines.append(str(d))
     return "\n".join(lines)
-
-
-class Table:
-    """Rows of computed figures: shows as Markdown in a notebook, as aligned text elsewhere.
-
-    Subclasses name their ``COLUMNS`` and compute ``rows()``; nothing in a table is typed in.
-    """
-
-    COLUMNS: tuple[str, ...] = ()
-
-    def rows(self) -> list[tuple[str, ...]]:
-        raise NotImplementedError
-
-    def _repr_markdown_(self) -> str:
-        head = "| " + " | ".join(self.COLUMNS) + " |\n|" + "---|" * len(self.COLUMNS) + "\n"
-        return head + "\n".join("| " + " | ".join(r) + " |" for r in self.rows())
-
-    def __str__(self) -> str:
-        rows = [self.COLUMNS, *self.rows()]
-        widths = [max(len(r[i]) for r in rows) for i in range(len(self.COLUMNS))]
-        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows)
-
-    __repr__ = __str__
 
 
 class VerdictTable(Table):

@@ -38,6 +38,8 @@ class NotebookRun:
     path: Path
     seconds: list[float] = field(default_factory=list)
     outputs_text: str = ""
+    findings: list[dict] = field(default_factory=list)
+    """What the claim tables of the last pass judged (``sselab.judge_claims``'s JSON output)."""
 
 
 def run_notebook(path: str | Path, *, passes: int = 2, timeout: int = 300,
@@ -54,7 +56,7 @@ def run_notebook(path: str | Path, *, passes: int = 2, timeout: int = 300,
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     run = NotebookRun(path)
-    texts = []
+    texts: list[str] = []
     # The kernel gets our environment plus SSELAB_HEADLESS=1: live plots draw once, at the end.
     with client.setup_kernel(env={**os.environ, "SSELAB_HEADLESS": "1"}):
         for n in range(passes):
@@ -65,6 +67,8 @@ def run_notebook(path: str | Path, *, passes: int = 2, timeout: int = 300,
                     continue
                 client.execute_cell(cell, index)
                 texts += _texts(cell)
+                if n == passes - 1:
+                    run.findings += _findings(cell)
             run.seconds.append(time.monotonic() - start)
     run.outputs_text = "\n".join(texts)
     return run
@@ -78,6 +82,15 @@ def _texts(cell) -> list[str]:
             if mime.startswith("text/"):
                 out.append(value if isinstance(value, str) else "".join(value))
     return out
+
+
+def _findings(cell) -> list[dict]:
+    import json
+
+    from ._claims import ClaimTable
+
+    return [record for o in cell.get("outputs", []) if ClaimTable.MIME in o.get("data", {})
+            for record in json.loads(o["data"][ClaimTable.MIME])]
 
 
 def main(argv: list[str] | None = None) -> int:

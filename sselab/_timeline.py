@@ -23,7 +23,10 @@ BURST_WINDOW = 0.002
 MIN_LATE = 0.020
 """The smallest added delay, in seconds, that counts an event as late."""
 
-VERDICTS = ("real-time", "stalled", "lagging", "batched", "held-until-end", "cut", "unknown")
+VERDICTS = ("real-time", "stalled", "lagging", "batched", "held-until-end", "replayed", "cut", "unknown")
+
+REPLAY_BEFORE = 0.050
+"""An event stamped this long before the request was made was not made for it: a replay."""
 
 CUT_ENDINGS = {"cut": "the connection closed before the body ended",
                "timeout": "the client's read timeout gave up on it"}
@@ -69,6 +72,8 @@ class Timeline:
       timeout fired, or the stamps announced more events (``"of": N``) than arrived. Whatever
       the delivery until then, which ``delivery`` gives (one of the verdicts below).
     - ``unknown``: fewer than 2 events arrived.
+    - ``replayed``: the first event was sent more than REPLAY_BEFORE *before* the request was
+      made (shared clock only): a cache handed over a stored copy of an earlier stream.
     - ``held-until-end``: at least 3 events, at least 90 % of them in the final burst, and at
       least half of them late: the path held the stream until the source finished.
     - ``real-time``: no event was late.
@@ -207,6 +212,11 @@ class Timeline:
 
     def _judge_stamped(self) -> tuple[str, str]:
         n, last = len(self.events), self.bursts[-1]
+        first = self.events[0]
+        if self.clock == "shared" and first.sent < -REPLAY_BEFORE:
+            return "replayed", (
+                f"the first event was sent {-first.sent:.2f} s before this request was made: "
+                f"{n} events of an earlier stream, handed over by a cache")
         n_late = sum(self.late)
         thr = f"{self.late_threshold * 1000:.0f} ms"
         if n >= 3 and len(last) >= 0.9 * n and n_late >= 0.5 * n:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ._probe import ProbeError
@@ -124,26 +125,39 @@ def server_tcp_nodelay(port: int) -> dict[int, bool]:
     return found
 
 
-def plot_delays(runs: dict[str, Timeline], *, title: str | None = None, size=(7, None)):
-    """Each event's delay (ms, log scale), one row per run; the first event is a square.
+@dataclass(frozen=True)
+class ResponseHead:
+    """A response's status line and headers as they came off the socket, and the framing they give."""
 
-    For effects of a few tens of milliseconds, which a whole-stream timeline hides.
+    text: str
+
+    @property
+    def framing(self) -> str:
+        """``chunked``, ``content-length`` or ``close-delimited``: how the body's end is marked."""
+        fields = [line.lower().replace(" ", "") for line in self.text.split("\r\n")[1:]]
+        if any(f.startswith("transfer-encoding:") and "chunked" in f for f in fields):
+            return "chunked"
+        return "content-length" if any(f.startswith("content-length:") for f in fields) else "close-delimited"
+
+    def lines(self, name: str) -> list[str]:
+        """Every header line called ``name`` (case-insensitive), as sent."""
+        return [line for line in self.text.split("\r\n")[1:] if line.lower().startswith(name.lower() + ":")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def response_head(port: int, target: str = "/events?n=1", version: str = "1.0") -> ResponseHead:
+    """Ask 127.0.0.1:``port`` for ``target`` in HTTP/``version`` with a plain socket; return the head.
+
+    What an upstream sends to nginx, which asks in HTTP/1.0 unless told otherwise (notebook 04).
     """
-    from ._plot import LabFigure
-
-    fig = LabFigure(figsize=(size[0], size[1] or 0.8 + 0.28 * len(runs)), layout="constrained")
-    ax = fig.add_subplot()
-    for y, (_name, t) in enumerate(runs.items()):
-        delays = [max(e.delay, 1e-5) * 1000 for e in t.events if e.delay is not None]
-        late = [d > t.late_threshold * 1000 for d in delays]
-        colours = ["#c0392b" if x else "#2a9d55" for x in late]
-        ax.scatter(delays[1:], [y] * len(delays[1:]), s=14, c=colours[1:], alpha=0.7)
-        ax.scatter(delays[:1], [y], s=30, c=colours[:1], marker="s")
-    ax.set_xscale("log")
-    ax.set_yticks(range(len(runs)), list(runs), fontsize=8)
-    ax.invert_yaxis()
-    ax.axvline(40, color="#999999", lw=0.8, ls="--")
-    ax.set_xlabel("delay of each event, ms (log scale; dashed: 40 ms)")
-    if title:
-        ax.set_title(title, fontsize=10)
-    return fig
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(f"GET {target} HTTP/{version}\r\nHost: lab\r\n\r\n".encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            more = s.recv(4096)
+            if not more:
+                break
+            data += more
+    return ResponseHead(data.split(b"\r\n\r\n")[0].decode("latin-1"))

@@ -6,6 +6,7 @@ import threading
 import pytest
 
 import sselab
+from servers import encoded_stream, gzip_stream
 
 
 def test_ticker_direct_is_real_time(ticker_server):
@@ -98,3 +99,37 @@ def test_a_gzip_encoded_stream_is_parsed_and_its_reads_count_wire_bytes(needs_ng
     assert t.headers.get("content-encoding") == "gzip"
     assert [e.seq for e in t.events] == list(range(8))
     assert sum(r.bytes for r in t.reads) < sum(e.bytes for e in t.events)  # compressed on the wire
+
+
+# -- encodings: decoded when asked for, refused clearly when not decodable ------------------------
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "zstd"])
+def test_every_encoding_the_probe_asks_for_is_decoded_and_on_time(encoding):
+    with sselab.BackgroundServer(encoded_stream.app, name="test-encoded") as server:
+        t = sselab.probe(server.url + f"/events?encoding={encoding}&n=10&interval=0.05",
+                         accept_encoding=encoding)
+    assert t.headers["content-encoding"] == encoding
+    assert len(t.events) == 10 and t.stamped and t.verdict == "real-time", t.reason
+    assert sselab.diagnose(t).layer == "none"
+
+
+@pytest.mark.parametrize("encoding", ["br", "x-unknown"])
+def test_an_encoding_it_cannot_undo_is_an_error_never_a_diagnosis(encoding, monkeypatch):
+    if encoding == "br":  # as on a machine without the brotli package
+        monkeypatch.setitem(__import__("sys").modules, "brotli", None)
+    with sselab.BackgroundServer(encoded_stream.app, name="test-encoded") as server:
+        with pytest.raises(sselab.ProbeError) as raised:
+            sselab.probe(server.url + f"/events?encoding={encoding}&n=3&interval=0.01")
+    message = str(raised.value)
+    assert f"Content-Encoding: {encoding}" in message and "Accept-Encoding: identity" in message
+    assert "\n" not in message and "Nothing was measured" in message
+
+
+def test_by_default_the_probe_asks_for_identity():
+    with sselab.BackgroundServer(encoded_stream.app, name="test-encoded") as server:
+        t = sselab.probe(server.url + "/events?encoding=gzip&n=3&interval=0.01",
+                         accept_encoding="gzip")
+    with sselab.BackgroundServer(gzip_stream.gzip_app(exclude_content_types=()), name="test-gz") as server:
+        plain = sselab.probe(server.url + "/events?n=3&interval=0.01")
+        squeezed = sselab.probe(server.url + "/events?n=3&interval=0.01", accept_encoding="gzip")
+    assert t.verdict == "real-time"
+    assert "content-encoding" not in plain.headers and squeezed.headers["content-encoding"] == "gzip"

@@ -72,3 +72,104 @@ def test_json_shape():
     assert set(d) >= {"url", "status", "content_type", "verdict", "summary", "reads", "events"}
     assert set(d["events"][0]) == {"seq", "sent", "arrived", "delay", "bytes", "read", "id"}
     assert set(d["reads"][0]) == {"t", "bytes"}
+
+
+# -- stalls, cuts and what a cut stream delivered ------------------------------------------------
+def test_a_late_first_event_alone_is_a_stall():
+    # notebook 03's Nagle case: only the first of ten events is 43 ms late
+    pairs = [(i * 0.1, i * 0.1 + 0.001) for i in range(10)]
+    pairs[0] = (0.0, 0.043)
+    t = timeline(pairs)
+    assert t.verdict == "stalled" and "1 of 10" in t.reason and "1 stall" in t.reason
+
+
+def test_up_to_a_third_late_is_stalled_beyond_that_lagging():
+    def late(k):
+        return [(i * 0.1, i * 0.1 + (0.06 if i < k else 0.001)) for i in range(12)]
+    assert timeline(late(4)).verdict == "stalled"
+    assert timeline(late(5)).verdict == "lagging"
+
+
+def test_two_separate_hiccups_are_two_stalls():
+    pairs = [(i * 0.1, i * 0.1 + 0.001) for i in range(20)]
+    pairs[3], pairs[12] = (0.3, 0.36), (1.2, 1.26)
+    t = timeline(pairs)
+    assert t.verdict == "stalled" and len(t.stalls) == 2
+
+
+def cut_timeline(pairs, **fields):
+    t = timeline(pairs)
+    return Timeline(t.url, t.status, t.content_type, t.reads, t.events, clock="shared", **fields)
+
+
+def test_a_connection_closed_mid_body_is_cut_whatever_came_before():
+    t = cut_timeline([(i * 0.1, i * 0.1 + 0.001) for i in range(3)], ended_by="cut")
+    assert t.verdict == "cut" and t.delivery == "real-time"
+    assert t.reason.startswith("cut after 3 event(s)") and "until then real-time" in t.reason
+
+
+def test_a_client_read_timeout_is_a_cut():
+    t = cut_timeline([(i * 0.1, i * 0.1 + 0.001) for i in range(2)], ended_by="timeout")
+    assert t.verdict == "cut" and "read timeout" in t.reason
+
+
+def test_stamps_that_announce_more_events_reveal_a_cut_at_a_clean_end():
+    pairs = [(i * 0.1, i * 0.1 + 0.001) for i in range(3)]
+    assert cut_timeline(pairs, ended_by="eof", promised=6).verdict == "cut"
+    assert cut_timeline(pairs, ended_by="eof", promised=3).verdict == "real-time"
+
+
+def test_a_cut_with_no_event_is_still_a_cut():
+    t = Timeline("http://127.0.0.1:1/x", 200, "text/event-stream", [], [], ended_by="cut")
+    assert t.verdict == "cut" and t.delivery == "unknown"
+
+
+def test_the_probe_own_limits_are_not_cuts():
+    for limit in ("max_seconds", "max_events", "max_bytes"):
+        t = cut_timeline([(i * 0.1, i * 0.1 + 0.001) for i in range(5)], ended_by=limit)
+        assert t.verdict == "real-time", limit
+
+
+def test_lost_and_repeated_count_stamped_sequence_numbers():
+    t = timeline([(i * 0.1, i * 0.1 + 0.001) for i in range(6)])
+    events = [t.events[0], t.events[1], t.events[1], t.events[3]]  # 2 lost, 1 repeated
+    t2 = Timeline(t.url, 200, t.content_type, t.reads, events, clock="shared", promised=5)
+    assert t2.lost == [2, 4] and t2.repeated == 1
+
+
+def test_framing_is_read_from_the_headers_and_protocol():
+    base = dict(url="http://127.0.0.1:1/x", status=200, content_type="text/event-stream", reads=[], events=[])
+    assert Timeline(**base, headers={"Transfer-Encoding": "chunked"}).framing == "chunked"
+    assert Timeline(**base, headers={"content-length": "10"}).framing == "content-length"
+    assert Timeline(**base, headers={}).framing == "close-delimited"
+    assert Timeline(**base, http_version="HTTP/2").framing == "HTTP/2 frames"
+
+
+def test_every_verdict_is_reachable_and_named():
+    from sselab._timeline import VERDICTS
+    seen = {
+        timeline([(i * 0.1, i * 0.1 + 0.001) for i in range(20)]).verdict,
+        timeline([(i * 0.1, 2.0) for i in range(20)]).verdict,
+        timeline([(i * 0.1, (i // 5) * 0.5 + 0.45) for i in range(20)]).verdict,
+        timeline([(i * 0.1, i * 0.1 + 0.1) for i in range(20)]).verdict,
+        timeline([(0.0, 0.043)] + [(i * 0.1, i * 0.1 + 0.001) for i in range(1, 10)]).verdict,
+        cut_timeline([(0.0, 0.001), (0.1, 0.101)], ended_by="cut").verdict,
+        timeline([(i * 0.1 - 1.0, 0.01) for i in range(5)]).verdict,
+        timeline([(0.0, 0.001)]).verdict,
+    }
+    assert seen == set(VERDICTS)
+
+
+def test_events_sent_before_the_request_are_a_replay():
+    t = timeline([(i * 0.1 - 0.5, 0.01 + i * 0.0001) for i in range(5)])
+    assert t.verdict == "replayed" and "before this request" in t.reason
+    remote = timeline([(i * 0.1 - 0.5, 0.01) for i in range(5)], clock="aligned")
+    assert remote.verdict != "replayed"  # clocks that differ cannot tell
+
+
+def test_repeats_count_how_many_runs_agree(ticker_server):
+    import asyncio
+
+    import sselab
+    r = asyncio.run(sselab.arepeat(ticker_server.url + "/held?n=10&interval=0.02", times=3))
+    assert r.verdict == "held-until-end" and str(r).startswith("3 of 3 runs held-until-end")

@@ -1,0 +1,32 @@
+"""The README's findings table is the last generated run (scripts/findings), never typed in."""
+
+from pathlib import Path
+
+from sselab._claims import CLAIMS
+from sselab._findings import END, START, readme_block, table, update_readme
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_readme_table_is_the_last_generated_findings():
+    generated = (ROOT / "assets" / "findings.md").read_text()
+    assert readme_block((ROOT / "README.md").read_text()) == generated, "run scripts/findings"
+
+
+def test_generated_findings_cover_every_claim_with_a_computed_outcome():
+    generated = (ROOT / "assets" / "findings.md").read_text()
+    for claim in CLAIMS:
+        assert claim.text in generated
+    assert "(no run)" not in generated, "a claim's home notebook did not judge it"
+
+
+def test_table_takes_each_claim_from_its_home_notebook():
+    records = [{"key": "nginx-default", "notebook": "00", "outcome": "myth", "evidence": "00's run"},
+               {"key": "nginx-default", "notebook": "04", "outcome": "right", "evidence": "04's run"}]
+    row = next(line for line in table(records).splitlines() if "by default" in line)
+    assert "**right**" in row and "04's run" in row
+
+
+def test_readme_update_replaces_only_the_block():
+    text = f"before\n{START}\nold\n{END}\nafter"
+    assert update_readme(text, "new\n") == f"before\n{START}\nnew\n{END}\nafter"
