@@ -23,6 +23,7 @@ examples:
   python -m sselab probe https://my.site/clock --compare http://10.0.0.5:8000/clock
   python -m sselab probe --http2 --cacert ca.pem 'https://127.0.0.1:8443/events?n=20'
   python -m sselab probe --proxy http://127.0.0.1:3128 --compressed http://example.test/clock
+  python -m sselab probe --accept-encoding br https://my.site/clock
   python -m sselab probe https://my.site/v1/chat -X POST -d '{"stream": true}' \\
       -H "Authorization: Bearer $TOKEN" --max-seconds 20 --plot chat.png
 
@@ -84,10 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-events", type=_positive(int), metavar="N", help="stop after N events")
     p.add_argument("--max-seconds", type=_positive(float), default=30.0, metavar="S",
                    help="stop after S seconds in all, for endless streams (default 30)")
-    p.add_argument("--compressed", nargs="?", const="any", metavar="ENCODING",
-                   help="ask for a compressed body (gzip, deflate, br or zstd; default: every one "
-                        "this Python can decode) and decode it before parsing; without this flag "
-                        "the probe asks for Accept-Encoding: identity")
+    p.add_argument("--compressed", action="store_true",
+                   help="ask for a compressed body, as browsers do (every encoding this Python can "
+                        "decode: gzip, deflate, and br/zstd when brotli/zstandard are installed) and "
+                        "decode it before parsing; without it the probe asks for Accept-Encoding: identity")
+    p.add_argument("--accept-encoding", metavar="ENCODING", choices=("gzip", "deflate", "br", "zstd"),
+                   help="ask for exactly this encoding (gzip, deflate, br or zstd) and decode it")
     p.add_argument("--proxy", metavar="URL",
                    help="send the request through this forward proxy (e.g. http://127.0.0.1:3128); "
                         "HTTP_PROXY and friends in the environment are always ignored")
@@ -110,23 +113,20 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _accept_encoding(option: str | None) -> str:
-    if option is None:
-        return "identity"
-    if option == "any":
-        return ", ".join(decodable())
-    if option not in ("gzip", "deflate", "br", "zstd"):
-        raise ProbeError(f"--compressed takes gzip, deflate, br or zstd, not {option!r}.")
-    if option not in decodable():
-        raise ProbeError(f"this Python cannot decode {option} (install 'brotli' for br, 'zstandard' for zstd).")
-    return option
+def _accept_encoding(args) -> str:
+    if args.accept_encoding:
+        if args.accept_encoding not in decodable():
+            raise ProbeError(f"this Python cannot decode {args.accept_encoding}, so asking for it would "
+                             f"measure nothing (install 'brotli' for br, 'zstandard' for zstd).")
+        return args.accept_encoding
+    return ", ".join(decodable()) if args.compressed else "identity"
 
 
 def _run(url: str, args, headers: dict):
     verify = False if args.insecure else (args.cacert or True)
     return probe(url, method=args.method, headers=headers, data=args.data,
                  max_events=args.max_events, max_seconds=args.max_seconds,
-                 accept_encoding=_accept_encoding(args.compressed), proxy=args.proxy,
+                 accept_encoding=_accept_encoding(args), proxy=args.proxy,
                  http2=args.http2, verify=verify)
 
 

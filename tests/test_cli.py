@@ -37,3 +37,23 @@ def test_help_lists_options():
     done = run_cli("probe", "--help")
     for option in ("--json", "--plot", "--header", "--method", "--data", "--max-events", "--max-seconds"):
         assert option in done.stdout
+
+
+def test_compressed_asks_for_what_it_can_decode_and_reports_the_encoding():
+    import sselab
+    from servers import encoded_stream
+
+    with sselab.BackgroundServer(encoded_stream.app, name="test-cli-encoded") as server:
+        url = server.url + "/events?encoding=zstd&n=10&interval=0.02"
+        asked = run_cli("probe", "--compressed", url, "--json")
+        exact = run_cli("probe", "--accept-encoding", "gzip", url.replace("zstd", "gzip"))
+    assert asked.returncode == 0, asked.stderr
+    out = json.loads(asked.stdout)
+    assert out["verdict"] == "real-time" and out["summary"]["events"] == 10
+    assert "encoding gzip" in exact.stdout and "verdict: real-time" in exact.stdout
+
+
+def test_tls_and_proxy_options_are_documented():
+    done = run_cli("probe", "--help")
+    for option in ("--compressed", "--accept-encoding", "--proxy", "--http2", "--cacert", "--insecure"):
+        assert option in done.stdout, option
