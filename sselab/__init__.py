@@ -41,10 +41,12 @@ from ._mystery import Mysteries, start_mysteries
 from ._nginx import NginxError, NginxProxy, find_nginx, nginx_version, running_proxies, stop_proxies
 from ._plot import draw_timeline, plot_delays, plot_runs, plot_timeline
 from ._probe import ProbeError, aprobe, probe
+from ._registry import CERTIFICATES as _CERTIFICATES
 from ._repeat import Repeats, arepeat
 from ._report import VerdictTable, text_report, verdict_table
 from ._server import BackgroundServer, ServerError, running_servers, serve, stop_servers
 from ._timeline import Event, Read, Timeline
+from ._tls import LabCertificates, lab_certificates
 from ._wire import ResponseHead, response_head, server_tcp_nodelay, socket_probe
 
 __all__ = [
@@ -74,6 +76,8 @@ __all__ = [
     "HeadlessBrowser",
     "judge_claims",
     "jupyter_proxy_path",
+    "lab_certificates",
+    "LabCertificates",
     "JupyterError",
     "JupyterServer",
     "measure_asgi",
@@ -115,7 +119,9 @@ __all__ = [
 
 
 def stop_all() -> None:
-    """Stop everything this process started: Jupyter servers, nginx, then uvicorn servers."""
+    """Stop everything this process started: Jupyter servers, proxies, servers, then remove
+    the throw-away TLS certificates."""
     stop_jupyter_servers()
     stop_proxies()
     stop_servers()
+    _CERTIFICATES.stop_all()

@@ -63,6 +63,11 @@ class NginxProxy(TiedProgram):
     ``gzip`` (bool, with ``gzip_types`` and gzip_min_length 0), ``proxy_read_timeout`` /
     ``proxy_send_timeout`` ("5s"), ``headers`` (dict for ``proxy_set_header``, e.g.
     ``{"Connection": ""}``), ``extra`` (raw lines for the location).
+
+    TLS (notebook 07): ``tls`` is a :class:`sselab.LabCertificates`; nginx then listens with
+    ``ssl`` and ``url`` is https. ``http2=True`` adds ``http2`` to ``listen`` (nginx 1.22's
+    syntax; negotiated by ALPN over TLS). ``ssl_buffer_size`` (nginx default ``16k``) is how
+    much nginx collects into one TLS record before sending it.
     """
 
     program = "nginx"
@@ -77,7 +82,8 @@ class NginxProxy(TiedProgram):
                  proxy_http_version: str | None = None, proxy_cache: bool | None = None,
                  gzip: bool | None = None, gzip_types: str = "text/event-stream text/plain",
                  proxy_read_timeout: str | None = None, proxy_send_timeout: str | None = None,
-                 headers: dict | None = None, extra: str = "", log_level: str = "warn") -> None:
+                 headers: dict | None = None, extra: str = "", log_level: str = "warn",
+                 tls=None, http2: bool = False, ssl_buffer_size: str | None = None) -> None:
         self.upstream = upstream.url if hasattr(upstream, "url") else str(upstream).rstrip("/")
         self.knobs = {k: v for k, v in dict(
             proxy_buffering=proxy_buffering, proxy_buffer_size=proxy_buffer_size,
@@ -87,6 +93,7 @@ class NginxProxy(TiedProgram):
         super().__init__(name or f"nginx->{self.upstream} {self.knobs}")
         self._gzip_types, self._headers, self._extra = gzip_types, headers or {}, extra
         self._log_level = log_level
+        self.tls, self.http2, self._ssl_buffer_size = tls, http2, ssl_buffer_size
 
     # -- configuration -----------------------------------------------------------------
     def _location_directives(self) -> list[str]:
@@ -118,9 +125,23 @@ class NginxProxy(TiedProgram):
         values = {
             "prefix": str(prefix), "port": str(port), "upstream": self.upstream,
             "log_level": self._log_level, "http_directives": http,
+            "listen_options": (" ssl" if self.tls else "") + (" http2" if self.http2 else ""),
+            "server_directives": "".join(f"        {line}\n" for line in self._server_directives()),
             "location_directives": "\n".join(f"            {line}" for line in self._location_directives()),
         }
         return {"nginx.conf": re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], template)}
+
+    def _server_directives(self) -> list[str]:
+        if not self.tls:
+            return []
+        lines = [f"ssl_certificate {self.tls.cert_path};", f"ssl_certificate_key {self.tls.key_path};"]
+        if self._ssl_buffer_size:
+            lines.append(f"ssl_buffer_size {self._ssl_buffer_size};")
+        return lines
+
+    @property
+    def url(self) -> str:
+        return super().url.replace("http://", "https://", 1) if self.tls else super().url
 
     def find_binary(self) -> str | None:
         return find_nginx()

@@ -49,3 +49,4 @@ class Registry:
 SERVERS = Registry("uvicorn server")
 PROXIES = Registry("nginx")
 JUPYTER_SERVERS = Registry("Jupyter server")
+CERTIFICATES = Registry("TLS certificates")
