@@ -25,6 +25,9 @@ MIN_LATE = 0.020
 
 VERDICTS = ("real-time", "stalled", "lagging", "batched", "held-until-end", "replayed", "cut", "unknown")
 
+STOPPED = 1.0
+"""Seconds of silence before the probe's time limit that make an unfinished stream a stopped one."""
+
 REPLAY_BEFORE = 0.050
 """An event stamped this long before the request was made was not made for it: a replay."""
 
@@ -69,8 +72,10 @@ class Timeline:
 
     - ``cut``: the stream did not reach its end: the connection closed mid-body (a chunked
       body without its last chunk, a short Content-Length, a reset), the client's read
-      timeout fired, or the stamps announced more events (``"of": N``) than arrived. Whatever
-      the delivery until then, which ``delivery`` gives (one of the verdicts below).
+      timeout fired, the stamps announced more events (``"of": N``) than arrived before the
+      end, or it stopped: nothing came for at least STOPPED seconds (and 5 send gaps) before
+      the probe's own time limit with announced events still missing. Whatever the delivery
+      until then, which ``delivery`` gives (one of the verdicts below).
     - ``unknown``: fewer than 2 events arrived.
     - ``replayed``: the first event was sent more than REPLAY_BEFORE *before* the request was
       made (shared clock only): a cache handed over a stored copy of an earlier stream.
@@ -146,11 +151,18 @@ class Timeline:
         """Why the stream counts as cut, or None when it reached its end (or a probe limit)."""
         if self.ended_by in CUT_ENDINGS:
             return CUT_ENDINGS[self.ended_by]
-        if self.ended_by == "eof" and self.promised is not None:
-            got = len({e.seq for e in self.events if e.seq is not None})
-            if got < self.promised and (not self.events or self.events[-1].seq != self.promised - 1):
-                return (f"the body ended ({self.framing}) before the last of the {self.promised} "
-                        f"events its stamps announced")
+        if self.promised is None:
+            return None
+        got = len({e.seq for e in self.events if e.seq is not None})
+        if got >= self.promised or (self.events and self.events[-1].seq == self.promised - 1):
+            return None
+        if self.ended_by == "eof":
+            return (f"the body ended ({self.framing}) before the last of the {self.promised} "
+                    f"events its stamps announced")
+        silence = self.ended_at - (self.reads[-1].t if self.reads else 0.0) if self.ended_at else 0.0
+        if self.ended_by == "max_seconds" and silence >= max(STOPPED, 5 * (self.send_gap or 0.0)):
+            return (f"it stopped: nothing arrived in the {silence:.1f} s before the probe's time limit, "
+                    f"with {self.promised - got} of the {self.promised} announced events still to come")
         return None
 
     @cached_property

@@ -173,3 +173,11 @@ def test_repeats_count_how_many_runs_agree(ticker_server):
     import sselab
     r = asyncio.run(sselab.arepeat(ticker_server.url + "/held?n=10&interval=0.02", times=3))
     assert r.verdict == "held-until-end" and str(r).startswith("3 of 3 runs held-until-end")
+
+
+def test_a_stream_that_stops_before_the_time_limit_is_cut_one_that_is_still_flowing_is_not():
+    pairs = [(i * 0.05, i * 0.05 + 0.001) for i in range(7)]
+    stopped = cut_timeline(pairs, ended_by="max_seconds", promised=20, ended_at=3.0)
+    assert stopped.verdict == "cut" and "it stopped" in stopped.reason and "13 of the 20" in stopped.reason
+    flowing = cut_timeline(pairs, ended_by="max_seconds", promised=20, ended_at=0.4)
+    assert flowing.verdict == "real-time"
