@@ -14,12 +14,15 @@ Where to look, by role (each module has one job; none imports a specimen from ``
 
     run things    _server (uvicorn in a thread)   _tied (every child program: temp-dir config,
                   _nginx (NginxProxy)               reserved port, tied to the kernel by _child)
+                  _hypercorn (HTTP/2, in a thread)  _tls (throw-away certificates)
                   _jupyter  _browser (Chromium)   _registry (one per name; stop_all)
     measure       _probe (httpx) -> _recorder (reads -> events; _sse parser, _encodings)
                   _wire (plain sockets)  _clients (other client libraries)  _bystander,
                   _concurrent (second client, crowds)  _repeat  _live (watch)
+                  _h2flow (HTTP/2 flow control)  _hop (hop-by-hop headers)
+                  _connections (N EventSources in one browser)
     judge         _timeline (verdicts)  _diagnose (layer + fix)  _claims (the article's claims)
-    show          _plot (figures)  _table, _report (tables, the CLI report)  _format
+    show          _plot, _plot_connections (figures)  _table, _report (tables, the CLI report)  _format
     lab plumbing  _env (versions)  _runner (headless notebooks)  _findings (README table)
                   __main__ (python -m sselab probe)
 
@@ -33,17 +36,22 @@ from ._bystander import Bystander, abystander, plot_leaving, plot_waits
 from ._claims import ClaimTable, judge_claims
 from ._clients import CLIENTS, client_versions, find_curl, measure_asgi, measure_client, measure_testclient
 from ._concurrent import Crowd, CrowdTable, acrowd, crowd_table
+from ._connections import ManyStreams, aopen_many, many_streams_table
 from ._diagnose import DecisionTree, Diagnosis, decision_tree, diagnose
 from ._env import environment_report, versions
+from ._h2flow import FlowControl, aflow_control
+from ._hop import HopHeaders, ahop_headers, h2_client_rejects, hop_table
+from ._hypercorn import HypercornServer, serve_hypercorn
 from ._jupyter import JupyterError, JupyterServer, jupyter_proxy_path, stop_jupyter_servers
 from ._live import watch
 from ._mystery import Mysteries, start_mysteries
 from ._nginx import NginxError, NginxProxy, find_nginx, nginx_version, running_proxies, stop_proxies
 from ._plot import draw_timeline, plot_delays, plot_runs, plot_timeline
+from ._plot_connections import plot_many_streams
 from ._probe import ProbeError, aprobe, probe
 from ._registry import CERTIFICATES as _CERTIFICATES
 from ._repeat import Repeats, arepeat
-from ._report import VerdictTable, text_report, verdict_table
+from ._report import VerdictGrid, VerdictTable, text_report, verdict_grid, verdict_table
 from ._server import BackgroundServer, ServerError, running_servers, serve, stop_servers
 from ._timeline import Event, Read, Timeline
 from ._tls import LabCertificates, lab_certificates
@@ -52,6 +60,9 @@ from ._wire import ResponseHead, response_head, server_tcp_nodelay, socket_probe
 __all__ = [
     "abystander",
     "acrowd",
+    "aflow_control",
+    "ahop_headers",
+    "aopen_many",
     "aprobe",
     "arepeat",
     "BackgroundServer",
@@ -73,13 +84,20 @@ __all__ = [
     "find_chromium",
     "find_curl",
     "find_nginx",
+    "FlowControl",
+    "h2_client_rejects",
     "HeadlessBrowser",
+    "hop_table",
+    "HopHeaders",
+    "HypercornServer",
     "judge_claims",
     "jupyter_proxy_path",
     "JupyterError",
     "JupyterServer",
     "lab_certificates",
     "LabCertificates",
+    "many_streams_table",
+    "ManyStreams",
     "measure_asgi",
     "measure_client",
     "measure_testclient",
@@ -89,6 +107,7 @@ __all__ = [
     "NginxProxy",
     "plot_delays",
     "plot_leaving",
+    "plot_many_streams",
     "plot_runs",
     "plot_timeline",
     "plot_waits",
@@ -101,6 +120,7 @@ __all__ = [
     "running_proxies",
     "running_servers",
     "serve",
+    "serve_hypercorn",
     "server_tcp_nodelay",
     "ServerError",
     "socket_probe",
@@ -111,7 +131,9 @@ __all__ = [
     "stop_servers",
     "text_report",
     "Timeline",
+    "verdict_grid",
     "verdict_table",
+    "VerdictGrid",
     "VerdictTable",
     "versions",
     "watch",

@@ -51,10 +51,15 @@ class HeadlessBrowser:
     """One headless Chromium (fresh profile in a temp dir) for one or more page probes.
 
     Use as ``async with``; everything it started is gone when the block ends.
+
+    ``trust`` (a :class:`sselab.LabCertificates`) makes this browser, and no other, accept the
+    lab's server certificate: Chromium's ``--ignore-certificate-errors-spki-list`` with the
+    certificate's public-key hash, so nothing is installed in a system or user trust store.
     """
 
-    def __init__(self, executable: str | None = None) -> None:
+    def __init__(self, executable: str | None = None, *, trust=None) -> None:
         self.executable = executable or find_chromium()
+        self.trust = trust
         self._playwright = self._context = self._profile = None
 
     async def __aenter__(self) -> HeadlessBrowser:
@@ -69,7 +74,7 @@ class HeadlessBrowser:
         self._playwright = await async_playwright().start()
         try:
             self._context = await self._playwright.chromium.launch_persistent_context(
-                self._profile, executable_path=self.executable, headless=True, args=CHROMIUM_ARGS)
+                self._profile, executable_path=self.executable, headless=True, args=self._args())
         except Exception:
             await self.__aexit__()
             raise
@@ -84,12 +89,14 @@ class HeadlessBrowser:
             shutil.rmtree(self._profile, ignore_errors=True)
         self._playwright = self._context = self._profile = None
 
-    async def probe(self, page_url: str, *, headers: dict | None = None,
-                    max_seconds: float = 20.0) -> Timeline:
-        """Open ``page_url`` (the browser page with ``?n=..&interval=..``); return its Timeline.
+    def _args(self) -> list[str]:
+        if self.trust is None:
+            return CHROMIUM_ARGS
+        return [*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={spki_hash(self.trust.cert_path)}"]
 
-        ``headers`` are added to every request the page makes (e.g. Jupyter's authorization).
-        """
+    async def page_result(self, page_url: str, *, headers: dict | None = None,
+                          max_seconds: float = 20.0) -> dict:
+        """Open ``page_url`` and return its ``window.sselab`` once it says ``done``."""
         page = await self._context.new_page()
         try:
             if headers:
@@ -97,10 +104,32 @@ class HeadlessBrowser:
             await page.goto(page_url)
             await page.wait_for_function("window.sselab && window.sselab.done",
                                          timeout=max_seconds * 1000)
-            result = await page.evaluate("window.sselab")
+            return await page.evaluate("window.sselab")
         finally:
             await page.close()
+
+    async def probe(self, page_url: str, *, headers: dict | None = None,
+                    max_seconds: float = 20.0) -> Timeline:
+        """Open ``page_url`` (the browser page with ``?n=..&interval=..``); return its Timeline.
+
+        ``headers`` are added to every request the page makes (e.g. Jupyter's authorization).
+        """
+        result = await self.page_result(page_url, headers=headers, max_seconds=max_seconds)
         return page_timeline(page_url, result)
+
+
+def spki_hash(cert_path) -> str:
+    """base64(SHA-256(SubjectPublicKeyInfo)) of the first certificate in a PEM file: Chromium's pin."""
+    import base64
+    import hashlib
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    cert = x509.load_pem_x509_certificate(Path(cert_path).read_bytes())
+    spki = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 
 def page_timeline(url: str, result: dict) -> Timeline:

@@ -127,12 +127,15 @@ class Diagnosis:
     fix: str
     evidence: dict = field(default_factory=dict)
     unknowns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What the protocol (TLS, HTTP/2) adds to the picture, where the evidence points at it."""
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def __str__(self) -> str:
         lines = [f"likely layer: {self.layer} - {self.culprit}", f"fix: {self.fix}"]
+        lines += [f"note: {n}" for n in self.notes]
         lines += [f"cannot tell: {u}" for u in self.unknowns]
         return "\n".join(lines)
 
@@ -241,7 +244,7 @@ def diagnose(t: Timeline) -> Diagnosis:
                         "connection cut early looks like a normal end unless the stamps announce a count.")
 
     def done(layer: str, culprit: str) -> Diagnosis:
-        return Diagnosis(t.verdict, layer, culprit, FIXES[layer], ev, unknowns)
+        return Diagnosis(t.verdict, layer, culprit, FIXES[layer], ev, unknowns, _protocol_notes(t, layer))
 
     if t.verdict == "real-time":
         return done("none", "the events arrived as they were sent; nothing on this path holds them")
@@ -275,6 +278,25 @@ def diagnose(t: Timeline) -> Diagnosis:
             f"events arrived one by one but {_ms(ev['median_lag'], 0)} late (median), steadily: a layer "
             f"that holds each event for a while before passing it on"))
     return done("undetermined", f"the evidence fits no known pattern ({t.reason})")
+
+
+def _protocol_notes(t: Timeline, layer: str) -> list[str]:
+    """TLS and HTTP/2 effects the evidence points at (notebook 07 measures each)."""
+    notes = []
+    https = t.url.startswith("https://")
+    if https and t.http_version == "HTTP/1.1" and layer in ("held-by-proxy", "full-buffer", "irregular-bursts"):
+        notes.append(
+            "over HTTPS a proxy also gathers its output into TLS records: nginx writes a record when "
+            "ssl_buffer_size (default 16k) is full or the data is flushed, and with proxy_buffering on "
+            "nothing flushes it (ngx_ssl_send_chain). HTTP/2 flushes each DATA frame: probe again with "
+            "--http2; if that is real-time, the TLS buffer was the holder, and proxy_buffering off (or "
+            "X-Accel-Buffering: no) fixes both.")
+    if t.http_version == "HTTP/2" and layer in ("idle-timeout", "dropped") and t.lost:
+        notes.append(
+            "on HTTP/2 a stream also stops when its connection's flow-control window is used up: "
+            "another response on the same connection that nobody reads holds the window (16 MiB in "
+            "httpx), and no stream on that connection gets data until it is read or closed.")
+    return notes
 
 
 def _cut(t: Timeline, ev: dict) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import ssl
 import time
 
@@ -118,6 +119,7 @@ async def aprobe(
     proxy: str | None = None,
     http2: bool = False,
     verify=True,
+    client: httpx.AsyncClient | None = None,
 ) -> Timeline:
     """Stream ``url`` and return its Timeline. Raises ProbeError with a one-paragraph reason.
 
@@ -134,12 +136,17 @@ async def aprobe(
       imposes; environment proxy variables stay ignored.
     - ``http2=True`` offers HTTP/2 (over TLS, by ALPN); ``Timeline.http_version`` says what
       was negotiated. ``verify``: True, False, or the path of a CA certificate to trust.
+    - ``client``: an open ``httpx.AsyncClient`` to send with (and leave open), so this stream
+      shares that client's connection, e.g. one HTTP/2 connection with another stream;
+      ``proxy``, ``http2`` and ``verify`` are then the client's.
     """
     timeout = httpx.Timeout(max_seconds, connect=connect_timeout)
     sent_headers = {**DEFAULT_HEADERS, "Accept-Encoding": accept_encoding, **(headers or {})}
     asked = next(v for k, v in sent_headers.items() if k.lower() == "accept-encoding")
-    async with _client(timeout, proxy, http2, verify) as client:
-        request = client.build_request(method, url, headers=sent_headers, content=data)
+    async with contextlib.AsyncExitStack() as owned:
+        if client is None:
+            client = await owned.enter_async_context(_client(timeout, proxy, http2, verify))
+        request = client.build_request(method, url, headers=sent_headers, content=data, timeout=timeout)
         recorder = Recorder(time.monotonic())
         deadline = recorder.t0 + max_seconds
         try:

@@ -68,3 +68,25 @@ class VerdictTable(Table):
 def verdict_table(runs: dict[str, Timeline]) -> VerdictTable:
     """A table of each run's verdict and the figures behind it."""
     return VerdictTable(runs)
+
+
+class VerdictGrid(Table):
+    """Setups down, paths across: each cell the verdict of that run (``runs[(setup, path)]``)."""
+
+    def __init__(self, runs: dict[tuple[str, str], Timeline]) -> None:
+        self.runs = runs
+        self.setups = list(dict.fromkeys(s for s, _ in runs))
+        self.paths = list(dict.fromkeys(p for _, p in runs))
+        self.COLUMNS = ("setup", *self.paths)
+
+    def rows(self) -> list[tuple[str, ...]]:
+        def cell(key):
+            t = self.runs.get(key)
+            return "-" if t is None else f"{t.verdict} ({t.http_version})"
+
+        return [(s, *(cell((s, p)) for p in self.paths)) for s in self.setups]
+
+
+def verdict_grid(runs: dict[tuple[str, str], Timeline]) -> VerdictGrid:
+    """A table of verdicts with one row per setup and one column per path."""
+    return VerdictGrid(runs)
