@@ -31,7 +31,7 @@ Where to look, by role (each module has one job; none imports a specimen from ``
                                                          Timeline --> plot_*, tables
 """
 
-from ._browser import BrowserError, HeadlessBrowser, find_chromium
+from ._browser import BrowserError, HeadlessBrowser, chromium_version, find_chromium
 from ._bystander import Bystander, abystander, plot_leaving, plot_waits
 from ._claims import ClaimTable, judge_claims
 from ._clients import CLIENTS, client_versions, find_curl, measure_asgi, measure_client, measure_testclient
@@ -68,6 +68,7 @@ __all__ = [
     "BackgroundServer",
     "BrowserError",
     "Bystander",
+    "chromium_version",
     "ClaimTable",
     "client_versions",
     "CLIENTS",

@@ -41,6 +41,20 @@ def find_chromium() -> str | None:
     return found or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def chromium_version() -> str | None:
+    """What ``chromium --version`` prints (e.g. 'Chromium 156.0.8078.73'), or None when missing."""
+    import subprocess
+
+    binary = find_chromium()
+    if binary is None:
+        return None
+    try:
+        run = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return run.stdout.strip() or None
+
+
 def _missing() -> BrowserError:
     return BrowserError(
         "Chromium is not installed, so the real-browser part cannot run. Install it and re-run: "

@@ -15,10 +15,10 @@ PACKAGES = ("fastapi", "starlette", "uvicorn", "h11", "httptools", "uvloop", "ht
             "sse-starlette", "httpx-sse", "cozepy")
 
 
-def versions() -> dict[str, str | None]:
-    """Python, the key packages and nginx, each a version string or None when missing."""
+def versions(extra: tuple[str, ...] = ()) -> dict[str, str | None]:
+    """Python, the key packages (and ``extra`` ones) and nginx, each a version or None when missing."""
     found = {"python": platform.python_version()}
-    for name in PACKAGES:
+    for name in (*PACKAGES, *extra):
         try:
             found[name] = version(name)
         except PackageNotFoundError:
@@ -27,9 +27,9 @@ def versions() -> dict[str, str | None]:
     return found
 
 
-def environment_report() -> str:
-    """One line per component, with a fix hint for what is missing."""
-    lines = [f"{name:>14}: {v or 'MISSING'}" for name, v in versions().items()]
+def environment_report(extra: tuple[str, ...] = ()) -> str:
+    """One line per component (``extra``: more packages a notebook depends on), with fix hints."""
+    lines = [f"{name:>14}: {v or 'MISSING'}" for name, v in versions(extra).items()]
     if versions()["nginx"] is None:
         lines.append("nginx is missing: the nginx cells will skip. "
                      "Install it with 'sudo apt-get install nginx-light' or 'brew install nginx'.")

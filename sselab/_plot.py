@@ -62,8 +62,7 @@ def draw_timeline(ax, timeline: Timeline, title: str | None = None) -> None:
     notable = [r for r in timeline.reads if r.bytes > 1.5 * typical] or timeline.reads[-1:]
     for r in sorted(notable, key=lambda r: r.bytes)[-3:]:
         ax.annotate(f"{r.bytes} B", (r.t, low + 0.8), fontsize=7, ha="right", va="bottom", color="#333333")
-    ax.text(0.99, 0.02, f"{len(timeline.reads)} reads (ticks)", transform=ax.transAxes,
-            fontsize=7, ha="right", va="bottom", color="#333333")
+    ax.plot([], [], "|", color="#333333", label=f"{len(timeline.reads)} reads")  # the ticks, in the legend
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("seconds since the request")
     ax.set_ylabel("event")
@@ -72,9 +71,14 @@ def draw_timeline(ax, timeline: Timeline, title: str | None = None) -> None:
     heading = f"{title}\n" if title else ""
     ax.set_title(f"{heading}{verdict_label(timeline)}", color=colour, fontsize=10)
     if timeline.verdict == "cut" and timeline.reads:
-        ax.axvline(timeline.reads[-1].t, color=colour, lw=1.2, ls="--")
-        ax.annotate(" cut", (timeline.reads[-1].t, max(ys, default=0) + 0.5), color=colour, fontsize=8)
-    ax.legend(loc="upper left", fontsize=7, frameon=False)
+        last = timeline.reads[-1].t
+        ax.axvline(last, color=colour, lw=1.2, ls="--")
+        ax.annotate(" cut", (last, max(ys, default=0) + 0.5), color=colour, fontsize=8)
+        if timeline.ended_at and timeline.ended_at - last > 0.1:  # it stopped: show the silence
+            ax.axvspan(last, timeline.ended_at, color=colour, alpha=0.08, lw=0)
+            ax.annotate(f"silent {timeline.ended_at - last:.1f} s", ((last + timeline.ended_at) / 2, low + 1.5),
+                        color=colour, fontsize=8, ha="center")
+    ax.legend(loc="best", fontsize=7, frameon=False)  # upper left for most runs; clear of the data
 
 
 def plot_timeline(timeline: Timeline, title: str | None = None, *, size=(6, 3.5)) -> LabFigure:
@@ -96,7 +100,8 @@ def plot_runs(runs: dict[str, Timeline], *, ncols: int | None = None, size=(4.2,
     for ax in axes[len(runs):]:
         ax.set_visible(False)
     if sharex:  # each draw_timeline froze the shared axis at its own data; widen it to all runs
-        ends = [x for t in runs.values() for x in [*(r.t for r in t.reads), *(e.arrived for e in t.events)]]
+        ends = [x for t in runs.values() for x in [*(r.t for r in t.reads), *(e.arrived for e in t.events),
+                                                   *([t.ended_at] if t.verdict == "cut" and t.ended_at else [])]]
         axes[0].set_xlim(0, max(ends, default=1.0) * 1.03)
     return fig
 
