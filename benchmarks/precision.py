@@ -12,11 +12,15 @@ Three figures, measured in the same run, round after round:
   process (a background thread, as in every notebook): the delay from the generator's
   ``yield`` (its stamp) to the probe's read.
 - **nginx**: the same stream through ``sselab.NginxProxy(proxy_buffering=False)``.
+- **nginx HTTPS/1.1**, **nginx HTTP/2**: the same unbuffered nginx with TLS (the lab's
+  throw-away CA, ``sselab.lab_certificates``), probed with HTTP/1.1 and with ``http2=True``.
+- **hypercorn HTTP/2**: ``sselab.serve_hypercorn`` over TLS, probed with HTTP/2 (no proxy).
 - **raw client**: the direct stream read by a bare asyncio protocol (benchmarks/_loadgen.py)
   instead of httpx: the difference to "direct" is what the probe's client stack adds.
 
 Printed: median and p99 of each, and their ratio to the floor's median. Target on the
-2-core reference machine: median at most 1 ms direct and 2 ms through nginx.
+2-core reference machine: median at most 1 ms direct and 2 ms through nginx, with or
+without TLS and HTTP/2.
 A benchmark, not a test: it prints figures.
 """
 
@@ -109,11 +113,21 @@ def main(argv=None) -> None:
           f"{os.cpu_count()} CPUs")
     print("| path | events | median (ms) | p99 (ms) | median / floor |\n|---|---|---|---|---|")
     url = f"/events?n={args.events}&interval={args.interval:g}"
-    totals: dict[str, list[float]] = {"floor": [], "idle floor": [], "direct": [], "nginx": [], "raw client": []}
+    totals: dict[str, list[float]] = {"floor": [], "idle floor": [], "direct": [], "nginx": [],
+                                      "nginx HTTPS/1.1": [], "nginx HTTP/2": [], "hypercorn HTTP/2": [],
+                                      "raw client": []}
     try:
         server = sselab.serve(ticker.app, name="bench-precision", http=args.http)
-        proxy = sselab.NginxProxy(server, name="bench-precision", proxy_buffering=False).start() \
-            if have_nginx else None
+        certs = sselab.lab_certificates("bench-precision")
+        hypercorn = sselab.serve_hypercorn(ticker.app, name="bench-precision-hypercorn", tls=certs)
+        tls = {"verify": certs.ca_path}
+        runs = {"direct": (server.url, {}), "hypercorn HTTP/2": (hypercorn.url, {"http2": True, **tls})}
+        if have_nginx:
+            plain = sselab.NginxProxy(server, name="bench-precision", proxy_buffering=False).start()
+            secure = sselab.NginxProxy(server, name="bench-precision-tls", proxy_buffering=False,
+                                       tls=certs, http2=True).start()
+            runs |= {"nginx": (plain.url, {}), "nginx HTTPS/1.1": (secure.url, tls),
+                     "nginx HTTP/2": (secure.url, {"http2": True, **tls})}
         for round_ in range(1, args.rounds + 1):
             floor = loopback_floor(max(1000, args.events))
             base = statistics.median(floor)
@@ -121,9 +135,8 @@ def main(argv=None) -> None:
             idle = loopback_floor(args.events, gap=args.interval)
             print(figures(f"round {round_}: idle floor ({args.interval * 1000:g} ms gaps)", idle, base))
             totals["idle floor"] += idle
-            runs = {"direct": server.url} | ({"nginx": proxy.url} if proxy else {})
-            for name, root in runs.items():
-                t = sselab.probe(root + url)
+            for name, (root, options) in runs.items():
+                t = sselab.probe(root + url, **options)
                 delays = [e.delay for e in t.events]
                 assert len(delays) == args.events and t.clock == "shared", t
                 print(figures(f"round {round_}: {name} ({t.verdict})", delays, base))
@@ -140,7 +153,8 @@ def main(argv=None) -> None:
     for name, delays in totals.items():
         if delays:
             print(figures(name, delays, base))
-    for name, target in (("direct", 0.001), ("nginx", 0.002)):
+    for name, target in (("direct", 0.001), ("nginx", 0.002), ("nginx HTTPS/1.1", 0.002),
+                         ("nginx HTTP/2", 0.002), ("hypercorn HTTP/2", 0.002)):
         if totals[name]:
             median = statistics.median(totals[name])
             print(f"{name}: median {median * 1000:.3f} ms, target {target * 1000:g} ms: "

@@ -21,11 +21,15 @@ _launcher: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
 
 
-def spawn_tied(command: list[str], **popen) -> subprocess.Popen:
-    """``subprocess.Popen(command, **popen)``, tied to this process's life (see above)."""
+def spawn_tied(command: list[str], *, death_signal: str = "KILL", **popen) -> subprocess.Popen:
+    """``subprocess.Popen(command, **popen)``, tied to this process's life (see above).
+
+    ``death_signal`` is what the child gets when we die: KILL, or TERM for a child that must
+    clean up after itself (``sselab/_group.py``).
+    """
     global _launcher
     if shutil.which("setpriv"):
-        command = ["setpriv", "--pdeathsig", "KILL", "--", *command]
+        command = ["setpriv", "--pdeathsig", death_signal, "--", *command]
     with _lock:
         if _launcher is None:
             _launcher = ThreadPoolExecutor(1, thread_name_prefix=LAUNCHER_THREAD)

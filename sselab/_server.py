@@ -100,8 +100,16 @@ class BackgroundServer:
         return f"<BackgroundServer {self.name} ({self.http}, {self.loop}) {where}>"
 
 
-def serve(app, *, name: str | None = None, **options) -> BackgroundServer:
-    """Start ``app`` in the background and return the running server (see BackgroundServer)."""
+def serve(app, *, name: str | None = None, server: str = "uvicorn", **options) -> BackgroundServer:
+    """Start ``app`` in the background and return the running server (see BackgroundServer).
+
+    ``server`` picks the ASGI server: ``"uvicorn"`` (default), ``"hypercorn"``, ``"granian"``,
+    ``"daphne"`` or ``"gunicorn"`` (with uvicorn workers); see ``sselab/_asgi_servers.py``.
+    """
+    if server != "uvicorn":
+        from ._asgi_servers import serve_with
+
+        return serve_with(app, server, name=name, **options)
     return BackgroundServer(app, name=name, **options).start()
 
 

@@ -48,6 +48,10 @@ class TiedProgram:
     error = TiedProgramError
     registry: Registry = PROXIES
     attempts = 5
+    stop_signal = signal.SIGTERM
+    death_signal = "KILL"
+    """What the kernel sends it when the kernel dies (``setpriv --pdeathsig``)."""
+    """How to ask it to stop (gunicorn's SIGTERM waits for its graceful timeout; SIGINT does not)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -133,6 +137,7 @@ class TiedProgram:
         self.prefix, self.port = prefix, port
         with open(prefix / "output.log", "wb") as out:
             self._process = spawn_tied(self.command(binary, port, prefix), cwd=prefix,
+                                       death_signal=self.death_signal,
                                        stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -170,7 +175,7 @@ class TiedProgram:
         """Stop it (SIGTERM, then SIGKILL), wait for it and remove its temp dir. Idempotent."""
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(self.stop_signal)
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:
