@@ -3,7 +3,8 @@
 - ``/events?first=1.0&n=10&interval=0.05&media=text/event-stream``: the app starts the
   response at once (Starlette sends ``http.response.start`` before it iterates the body),
   then waits ``first`` seconds before the first event. When do the headers leave? That is
-  the server's choice, and the servers differ.
+  the server's choice, and the servers differ. ``&heartbeat=0.5`` sends a comment at once
+  (``: connected``) and another every 0.5 s while it waits: bytes on the wire from the start.
 - ``/endless?interval=0.05``: stamped events until the client leaves. The generator's
   ``finally`` notes when it was closed; ``/closed`` returns that time (``time.monotonic()``,
   one clock for every process on the machine), so a client in another process can tell how
@@ -29,9 +30,16 @@ CLOSED = {"at": None}
 
 @app.get("/events")
 async def events(first: float = Query(1.0, ge=0, le=600), n: int = Query(10, ge=1, le=10_000),
-                 interval: float = Query(0.05, ge=0, le=60), media: str = "text/event-stream"):
+                 interval: float = Query(0.05, ge=0, le=60), media: str = "text/event-stream",
+                 heartbeat: float = Query(0.0, ge=0, le=60)):
     async def body():
-        await asyncio.sleep(first)  # "the model is thinking": nothing to send yet
+        if heartbeat:
+            yield ": connected\n\n"  # the headers, and a first byte, leave now
+        end = time.monotonic() + first
+        while (left := end - time.monotonic()) > 0:  # "the model is thinking"
+            await asyncio.sleep(min(heartbeat, left) if heartbeat else left)
+            if heartbeat and time.monotonic() < end:
+                yield ": ping\n\n"
         for seq in range(n):
             if seq:
                 await asyncio.sleep(interval)

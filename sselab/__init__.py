@@ -15,14 +15,15 @@ Where to look, by role (each module has one job; none imports a specimen from ``
     run things    _server (uvicorn in a thread)   _tied (every child program: temp-dir config,
                   _nginx (NginxProxy)               reserved port, tied to the kernel by _child)
                   _hypercorn (HTTP/2, in a thread)  _tls (throw-away certificates)
+                  _asgi_servers (granian, daphne, gunicorn: child processes; _group reaps workers)
                   _jupyter  _browser (Chromium)   _registry (one per name; stop_all)
     measure       _probe (httpx) -> _recorder (reads -> events; _sse parser, _encodings)
                   _wire (plain sockets)  _clients (other client libraries)  _bystander,
                   _concurrent (second client, crowds)  _repeat  _live (watch)
                   _h2flow (HTTP/2 flow control)  _hop (hop-by-hop headers)
-                  _connections (N EventSources in one browser)
+                  _connections (N EventSources in one browser)  _server_runs (per-server runs)
     judge         _timeline (verdicts)  _diagnose (layer + fix)  _claims (the article's claims)
-    show          _plot, _plot_connections (figures)  _table, _report (tables, the CLI report)  _format
+    show          _plot, _plot_connections, _plot_servers (figures)  _table, _report (tables, the CLI report)  _format
     lab plumbing  _env (versions)  _runner (headless notebooks)  _findings (README table)
                   __main__ (python -m sselab probe)
 
@@ -31,6 +32,7 @@ Where to look, by role (each module has one job; none imports a specimen from ``
                                                          Timeline --> plot_*, tables
 """
 
+from ._asgi_servers import SERVER_NAMES, ChildServer
 from ._browser import BrowserError, HeadlessBrowser, chromium_version, find_chromium
 from ._bystander import Bystander, abystander, plot_leaving, plot_waits
 from ._claims import ClaimTable, judge_claims
@@ -48,11 +50,22 @@ from ._mystery import Mysteries, start_mysteries
 from ._nginx import NginxError, NginxProxy, find_nginx, nginx_version, running_proxies, stop_proxies
 from ._plot import draw_timeline, plot_delays, plot_runs, plot_timeline
 from ._plot_connections import plot_many_streams
+from ._plot_servers import plot_servers
 from ._probe import ProbeError, aprobe, probe
 from ._registry import CERTIFICATES as _CERTIFICATES
 from ._repeat import Repeats, arepeat
 from ._report import VerdictGrid, VerdictTable, text_report, verdict_grid, verdict_table
 from ._server import BackgroundServer, ServerError, running_servers, serve, stop_servers
+from ._server_runs import (
+    QuietRun,
+    Reload,
+    ServerRun,
+    ameasure_server,
+    aquiet,
+    awhile_reloading,
+    quiet_table,
+    server_table,
+)
 from ._timeline import Event, Read, Timeline
 from ._tls import LabCertificates, lab_certificates
 from ._wire import ResponseHead, response_head, server_tcp_nodelay, socket_probe
@@ -62,12 +75,16 @@ __all__ = [
     "acrowd",
     "aflow_control",
     "ahop_headers",
+    "ameasure_server",
     "aopen_many",
     "aprobe",
+    "aquiet",
     "arepeat",
+    "awhile_reloading",
     "BackgroundServer",
     "BrowserError",
     "Bystander",
+    "ChildServer",
     "chromium_version",
     "ClaimTable",
     "client_versions",
@@ -110,11 +127,15 @@ __all__ = [
     "plot_leaving",
     "plot_many_streams",
     "plot_runs",
+    "plot_servers",
     "plot_timeline",
     "plot_waits",
     "probe",
     "ProbeError",
+    "quiet_table",
+    "QuietRun",
     "Read",
+    "Reload",
     "Repeats",
     "response_head",
     "ResponseHead",
@@ -122,8 +143,11 @@ __all__ = [
     "running_servers",
     "serve",
     "serve_hypercorn",
+    "SERVER_NAMES",
+    "server_table",
     "server_tcp_nodelay",
     "ServerError",
+    "ServerRun",
     "socket_probe",
     "start_mysteries",
     "stop_all",

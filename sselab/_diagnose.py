@@ -244,7 +244,8 @@ def diagnose(t: Timeline) -> Diagnosis:
                         "connection cut early looks like a normal end unless the stamps announce a count.")
 
     def done(layer: str, culprit: str) -> Diagnosis:
-        return Diagnosis(t.verdict, layer, culprit, FIXES[layer], ev, unknowns, _protocol_notes(t, layer))
+        return Diagnosis(t.verdict, layer, culprit, FIXES[layer], ev, unknowns,
+                         _protocol_notes(t, layer) + _first_byte_notes(t))
 
     if t.verdict == "real-time":
         return done("none", "the events arrived as they were sent; nothing on this path holds them")
@@ -278,6 +279,29 @@ def diagnose(t: Timeline) -> Diagnosis:
             f"events arrived one by one but {_ms(ev['median_lag'], 0)} late (median), steadily: a layer "
             f"that holds each event for a while before passing it on"))
     return done("undetermined", f"the evidence fits no known pattern ({t.reason})")
+
+
+FIRST_BYTE_LATE = 1.0
+"""Seconds after which a first response byte is late enough for a proxy's timeout to matter."""
+
+
+def _first_byte_notes(t: Timeline) -> list[str]:
+    """Headers late, or only the first event late? (notebook 05 measures which servers hold headers)"""
+    first = t.summary["first_event"]
+    if t.headers_at is None or first is None or first < FIRST_BYTE_LATE:
+        return []
+    server = t.headers.get("server") or t.headers.get("Server")
+    hint = f" (Server: {server})" if server else ""
+    if first - t.headers_at < 0.5 * FIRST_BYTE_LATE:
+        return [f"headers late: the response headers arrived only {_ms(first - t.headers_at)} before "
+                f"the first event, {_ms(t.headers_at)} after the request: the server{hint} or a proxy "
+                f"held them until the first body bytes. A proxy's first-byte timeout (nginx "
+                f"proxy_read_timeout, 60 s; a gateway's 29-100 s) counts from the request until then: "
+                f"send a comment (': connected') at once, or serve with one that sends headers on "
+                f"http.response.start."]
+    return [f"first event late: the headers came at {_ms(t.headers_at)} but the first event only at "
+            f"{_ms(first)}: the source was silent (a model's first token?). Nothing held the headers; "
+            f"a heartbeat comment keeps an idle timeout from cutting such a stream."]
 
 
 def _protocol_notes(t: Timeline, layer: str) -> list[str]:

@@ -30,17 +30,24 @@ DEFAULT_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
 
 
 class ProbeError(Exception):
-    """The stream could not be measured. The message is one paragraph a reader can act on."""
+    """The stream could not be measured. The message is one paragraph a reader can act on.
+
+    ``status`` is the HTTP status when the server answered with an error (e.g. a proxy's 504).
+    """
+
+    status: int | None = None
 
 
 def _check_response(url: str, response: httpx.Response, body: bytes) -> None:
     ctype = response.headers.get("content-type", "")
     snippet = body[:200].decode("utf-8", "replace").strip().replace("\n", " ")
     if response.status_code >= 400:
-        raise ProbeError(
+        error = ProbeError(
             f"{url} answered HTTP {response.status_code} {response.reason_phrase}, so there is no "
             f"stream to measure. Check the path, the method and any headers the endpoint needs "
             f"(authorization, a POST body). The body began: {snippet!r}")
+        error.status = response.status_code
+        raise error
     if "text/event-stream" not in ctype:
         raise ProbeError(
             f"{url} answered with Content-Type {ctype or '(none)'!r}, not 'text/event-stream', "
