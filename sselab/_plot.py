@@ -33,6 +33,8 @@ def verdict_label(timeline: Timeline) -> str:
     """The verdict as a title says it: a cut stream also says how it went until the cut."""
     if timeline.verdict != "cut":
         return timeline.verdict
+    if not timeline.events:
+        return "cut before the first event"
     return f"cut after {len(timeline.events)} events ({timeline.delivery} until then)"
 
 
@@ -70,6 +72,10 @@ def draw_timeline(ax, timeline: Timeline, title: str | None = None) -> None:
     ax.set_xlim(left=0)
     heading = f"{title}\n" if title else ""
     ax.set_title(f"{heading}{verdict_label(timeline)}", color=colour, fontsize=10)
+    if timeline.verdict == "cut" and not timeline.reads and timeline.ended_at:
+        ax.axvline(timeline.ended_at, color=colour, lw=1.2, ls="--")
+        ax.annotate(f"cut at {timeline.ended_at:.2f} s:\nnothing arrived ", (timeline.ended_at, low + 1.5),
+                    color=colour, fontsize=8, ha="right")
     if timeline.verdict == "cut" and timeline.reads:
         last = timeline.reads[-1].t
         ax.axvline(last, color=colour, lw=1.2, ls="--")
