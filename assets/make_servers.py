@@ -1,0 +1,39 @@
+"""assets/servers.png: when each ASGI server sends the headers of a stream whose first event is late.
+
+Run by scripts/figures; every number in the figure comes from this run (notebook 05, section 2).
+"""
+
+import asyncio
+from pathlib import Path
+
+import sselab
+from servers import first_token
+
+SETUPS = {"uvicorn (h11)": dict(server="uvicorn", http="h11"),
+          "uvicorn (httptools)": dict(server="uvicorn", http="httptools"),
+          "hypercorn": dict(server="hypercorn"), "granian": dict(server="granian"),
+          "daphne": dict(server="daphne"), "gunicorn + uvicorn worker": dict(server="gunicorn")}
+
+
+async def measure() -> list:
+    runs = []
+    try:
+        for label, options in SETUPS.items():
+            server = sselab.serve(first_token.app, name=f"figure-{label}", **options)
+            runs.append(await sselab.ameasure_server(label, server, first=1.0))
+            server.stop()
+    finally:
+        sselab.stop_all()
+    return runs
+
+
+def main() -> None:
+    runs = asyncio.run(measure())
+    out = Path(__file__).with_name("servers.png")
+    sselab.plot_servers(runs).savefig(out, dpi=100)
+    print(sselab.server_table(runs))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
