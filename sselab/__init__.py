@@ -22,7 +22,8 @@ Where to look, by role (each module has one job; none imports a specimen from ``
                   _concurrent (second client, crowds)  _repeat  _live (watch)
                   _h2flow (HTTP/2 flow control)  _hop (hop-by-hop headers)
                   _connections (N EventSources in one browser)  _server_runs (per-server runs)
-    judge         _timeline (verdicts)  _diagnose (layer + fix)  _claims (the article's claims)
+    judge         _relays (chatbot relays: users, leaving, the SDK as client)
+                  _timeline (verdicts)  _diagnose (layer + fix)  _claims (the article's claims)
     show          _plot, _plot_connections, _plot_servers (figures)  _table, _report (tables, the CLI report)  _format
     lab plumbing  _env (versions)  _runner (headless notebooks)  _findings (README table)
                   __main__ (python -m sselab probe)
@@ -53,6 +54,7 @@ from ._plot_connections import plot_many_streams
 from ._plot_servers import plot_servers
 from ._probe import ProbeError, aprobe, probe
 from ._registry import CERTIFICATES as _CERTIFICATES
+from ._relays import Leave, RelayTable, SdkRun, relay_table, sdk_chat, sdk_table, upstream_after_leaving
 from ._repeat import Repeats, arepeat
 from ._report import VerdictGrid, VerdictTable, text_report, verdict_grid, verdict_table
 from ._server import BackgroundServer, ServerError, running_servers, serve, stop_servers
@@ -114,6 +116,7 @@ __all__ = [
     "JupyterServer",
     "lab_certificates",
     "LabCertificates",
+    "Leave",
     "many_streams_table",
     "ManyStreams",
     "measure_asgi",
@@ -135,12 +138,17 @@ __all__ = [
     "quiet_table",
     "QuietRun",
     "Read",
+    "relay_table",
+    "RelayTable",
     "Reload",
     "Repeats",
     "response_head",
     "ResponseHead",
     "running_proxies",
     "running_servers",
+    "sdk_chat",
+    "sdk_table",
+    "SdkRun",
     "serve",
     "serve_hypercorn",
     "SERVER_NAMES",
@@ -156,6 +164,7 @@ __all__ = [
     "stop_servers",
     "text_report",
     "Timeline",
+    "upstream_after_leaving",
     "verdict_grid",
     "verdict_table",
     "VerdictGrid",

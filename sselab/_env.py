@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from ._nginx import nginx_version
 
 PACKAGES = ("fastapi", "starlette", "uvicorn", "h11", "httptools", "uvloop", "httpx",
-            "sse-starlette", "httpx-sse", "cozepy")
+            "sse-starlette", "httpx-sse", "cozepy", "openai")
 
 
 def versions(extra: tuple[str, ...] = ()) -> dict[str, str | None]:
