@@ -1,9 +1,10 @@
 """Fix A: the SDK's async client, ``AsyncOpenAI``: awaiting each chunk lets other requests run.
 
 ``async with stream:`` closes the SDK's response however the generator ends, a client that
-left included (Starlette cancels the generator; the ``async with`` then closes the upstream
-connection, so the model stops generating for nobody). ``/chat-noclose`` is the same loop
-without it, to compare.
+left included, so the model stops generating for nobody. ``/chat-noclose`` is the same loop
+without it, to compare: it stops the upstream too when the cancellation lands while the
+relay awaits the SDK (``AsyncStream.__stream__`` closes its response in ``finally``), which
+notebook 11 measures; ``async with`` also covers a cancellation that lands elsewhere.
 
     uvicorn servers.openai_standin:app --port 8002
     OPENAI_BASE_URL=http://127.0.0.1:8002/v1 OPENAI_API_KEY=demo-key \\

@@ -1,8 +1,12 @@
 """Fix B: keep the sync ``OpenAI`` client and move it off the event loop.
 
-``/chat-def``: the generator is a plain ``def``; ``StreamingResponse`` runs each ``next()`` in
-a worker thread (``starlette.concurrency.iterate_in_threadpool``). ``with stream:`` closes the
-SDK's response when the generator is closed, which Starlette does when the client leaves.
+- ``/chat-def``: the generator is a plain ``def``; ``StreamingResponse`` runs each ``next()``
+  in a worker thread (``starlette.concurrency.iterate_in_threadpool``). Its ``with stream:``
+  closes the SDK's response only when the generator is closed, and nothing closes it when the
+  client leaves: ``iterate_in_threadpool`` never calls ``close()`` on the iterator it wraps.
+- ``/chat-threadpool-closing``: an ``async def`` generator that hands each ``next()`` to a
+  thread itself and closes the SDK's stream in ``finally``, so a client that leaves (Starlette
+  cancels the generator) closes the upstream at once.
 
     uvicorn servers.openai_standin:app --port 8002
     OPENAI_BASE_URL=http://127.0.0.1:8002/v1 OPENAI_API_KEY=demo-key \\
@@ -16,6 +20,7 @@ import os
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 from openai import OpenAI
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from servers.stamp import stamped
 
@@ -36,6 +41,23 @@ def make_app(*, base_url: str | None, api_key: str, model: str = "gpt-4o-mini") 
                     if chunk.choices and chunk.choices[0].delta.content:
                         yield stamped(seq, text=chunk.choices[0].delta.content)
                         seq += 1
+
+        return StreamingResponse(event_generator(), media_type="text/event-stream")
+
+    @app.get("/chat-threadpool-closing")
+    async def chat_threadpool_closing(q: str = QUESTION):
+        async def event_generator():
+            seq = 0
+            stream = await run_in_threadpool(  # sending the request blocks too: a thread
+                client.chat.completions.create, model=model, stream=True,
+                messages=[{"role": "user", "content": q}])
+            try:
+                async for chunk in iterate_in_threadpool(stream):  # each read in a thread
+                    if chunk.choices and chunk.choices[0].delta.content:
+                        yield stamped(seq, text=chunk.choices[0].delta.content)
+                        seq += 1
+            finally:  # however we leave, a client that hung up included: close the upstream
+                stream.close()
 
         return StreamingResponse(event_generator(), media_type="text/event-stream")
 

@@ -1,7 +1,8 @@
 """Every notebook, run top to bottom twice in one fresh kernel, leaving nothing running.
 
-The kernel runs with a canary Coze token in its environment: no output may contain it, and
-no file in the repository may either (tokens never reach outputs, logs or files).
+The kernel runs with a canary Coze token and a canary OpenAI key in its environment: no output
+may contain them, and no file in the repository may either (tokens never reach outputs, logs
+or files).
 """
 
 import secrets
@@ -30,10 +31,14 @@ def repository_files():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_twice_in_one_kernel_and_leaks_no_token(path, monkeypatch):
     canary = "pat_canary_" + secrets.token_hex(16)
+    openai_canary = "sk-canary-" + secrets.token_hex(16)
     monkeypatch.setenv("COZE_API_TOKEN", canary)
     monkeypatch.setenv("COZE_BOT_ID", "7000000000000000000")
+    monkeypatch.setenv("OPENAI_API_KEY", openai_canary)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens: the real cells fail cleanly
     run = run_notebook(path, passes=2)
     assert len(run.seconds) == 2
-    assert canary not in run.outputs_text, "a token reached a notebook output"
-    leaked = [f for f in repository_files() if canary.encode() in f.read_bytes()]
-    assert not leaked, f"a token reached a file: {leaked}"
+    for secret in (canary, openai_canary):
+        assert secret not in run.outputs_text, "a token reached a notebook output"
+        leaked = [f for f in repository_files() if secret.encode() in f.read_bytes()]
+        assert not leaked, f"a token reached a file: {leaked}"
