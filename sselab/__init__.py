@@ -62,11 +62,13 @@ from ._server_runs import (
     QuietRun,
     Reload,
     ServerRun,
+    Silence,
     ameasure_server,
     aquiet,
     awhile_reloading,
     quiet_table,
     server_table,
+    silence_table,
 )
 from ._timeline import Event, Read, Timeline
 from ._tls import LabCertificates, lab_certificates
@@ -156,6 +158,8 @@ __all__ = [
     "server_tcp_nodelay",
     "ServerError",
     "ServerRun",
+    "Silence",
+    "silence_table",
     "socket_probe",
     "start_mysteries",
     "stop_all",

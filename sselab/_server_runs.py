@@ -180,3 +180,39 @@ async def awhile_reloading(server, url: str, *, after: float = 1.0, **probe_opti
     task = asyncio.create_task(reload_later())
     timeline = await aprobe(url, **probe_options)
     return Reload(timeline, await task)
+
+
+@dataclass
+class Silence:
+    """What arrived during a stream's silence: the reads that carried no event (comments)."""
+
+    label: str
+    timeline: Timeline
+
+    @property
+    def quiet_reads(self) -> list[float]:
+        """Arrival times of reads that completed no event (heartbeat comments, in this lab)."""
+        with_events = {e.read for e in self.timeline.events}
+        return [r.t for i, r in enumerate(self.timeline.reads) if i not in with_events]
+
+    @property
+    def longest_silence(self) -> float:
+        """The longest time with no byte at all, from the request to the last read (s)."""
+        times = [0.0, *(r.t for r in self.timeline.reads)]
+        return max((b - a for a, b in zip(times, times[1:])), default=0.0)
+
+
+class SilenceTable(Table):
+    COLUMNS = ("pattern", "comments", "comment reads at (s)", "longest silence", "verdict")
+
+    def __init__(self, runs: list[Silence]) -> None:
+        self.runs = runs
+
+    def rows(self) -> list[tuple[str, ...]]:
+        return [(r.label, str(r.timeline.comments), ", ".join(f"{t:.1f}" for t in r.quiet_reads) or "none",
+                 f"{r.longest_silence:.1f} s", r.timeline.verdict) for r in self.runs]
+
+
+def silence_table(runs: list[Silence]) -> SilenceTable:
+    """Per pattern: what it sent while silent, and how long the wire stayed empty."""
+    return SilenceTable(runs)

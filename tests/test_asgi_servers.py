@@ -125,3 +125,21 @@ def test_a_killed_kernel_leaves_no_server_worker():
     while server_processes() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not server_processes(), server_processes()
+
+
+@pytest.mark.slow
+def test_what_each_pattern_sends_during_a_16_second_silence():
+    from servers import quiet_patterns
+
+    server = sselab.serve(quiet_patterns.app, name="test-quiet-patterns")
+    names = ("hand", "sse-starlette", "fastapi-sse", "recommended")
+
+    async def measure():
+        return await asyncio.gather(*(sselab.aprobe(f"{server.url}/{n}?gap=16", max_seconds=25) for n in names))
+
+    runs = dict(zip(names, (sselab.Silence(n, t) for n, t in zip(names, asyncio.run(measure())))))
+    sselab.stop_all()
+    assert runs["hand"].quiet_reads == [] and runs["hand"].longest_silence > 15
+    for library in ("sse-starlette", "fastapi-sse"):
+        assert [round(t) for t in runs[library].quiet_reads] == [15], runs[library].quiet_reads
+    assert runs["recommended"].timeline.comments >= 4 and runs["recommended"].longest_silence < 6
