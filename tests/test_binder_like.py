@@ -54,6 +54,7 @@ def binder_home(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2000)  # a fresh venv (a few minutes) and the whole series, once
 def test_fresh_venv_as_unprivileged_user_runs_every_notebook(binder_home):
     install = as_user(f"{SYSTEM_PYTHON} -m venv venv && venv/bin/pip install -q -r requirements.txt",
                       binder_home, timeout=900)
