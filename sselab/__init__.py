@@ -22,9 +22,12 @@ Where to look, by role (each module has one job; none imports a specimen from ``
                   _concurrent (second client, crowds)  _repeat  _live (watch)
                   _h2flow (HTTP/2 flow control)  _hop (hop-by-hop headers)
                   _connections (N EventSources in one browser)  _server_runs (per-server runs)
+                  _front (a TCP relay that cuts or restarts)  _faults (cut, idle timeout, restart)
+                  _reconnect (one answer followed across a drop)  _eventsource_rules, _frame_variants
     judge         _relays (chatbot relays: users, leaving, the SDK as client)
                   _timeline (verdicts)  _diagnose (layer + fix)  _claims (the article's claims)
-    show          _plot, _plot_connections, _plot_servers (figures)  _table, _report (tables, the CLI report)  _format
+    show          _plot, _plot_connections, _plot_servers, _plot_reconnect (figures)
+                  _table, _report (tables, the CLI report)  _format
     lab plumbing  _env (versions)  _runner (headless notebooks)  _findings (README table)
                   __main__ (python -m sselab probe)
 
@@ -42,6 +45,10 @@ from ._concurrent import Crowd, CrowdTable, acrowd, crowd_table
 from ._connections import ManyStreams, aopen_many, many_streams_table
 from ._diagnose import DecisionTree, Diagnosis, decision_tree, diagnose
 from ._env import environment_report, versions
+from ._eventsource_rules import Reaction, RetryDelay, areply_reactions, aretry_delays, reaction_table, retry_table
+from ._faults import CLIENT_NAMES, IdleTimeout, NetworkCut, Restart, afollow
+from ._frame_variants import Parsed, aframe_variants, frame_table
+from ._front import TcpFront
 from ._h2flow import FlowControl, aflow_control
 from ._hop import HopHeaders, ahop_headers, h2_client_rejects, hop_table
 from ._hypercorn import HypercornServer, serve_hypercorn
@@ -51,8 +58,10 @@ from ._mystery import Mysteries, start_mysteries
 from ._nginx import NginxError, NginxProxy, find_nginx, nginx_version, running_proxies, stop_proxies
 from ._plot import draw_timeline, plot_delays, plot_runs, plot_timeline
 from ._plot_connections import plot_many_streams
+from ._plot_reconnect import plot_followed
 from ._plot_servers import plot_servers
 from ._probe import ProbeError, aprobe, probe
+from ._reconnect import Followed, reconnect_table
 from ._registry import CERTIFICATES as _CERTIFICATES
 from ._relays import Leave, RelayTable, SdkRun, relay_table, sdk_chat, sdk_table, upstream_after_leaving
 from ._repeat import Repeats, arepeat
@@ -78,12 +87,16 @@ __all__ = [
     "abystander",
     "acrowd",
     "aflow_control",
+    "afollow",
+    "aframe_variants",
     "ahop_headers",
     "ameasure_server",
     "aopen_many",
     "aprobe",
     "aquiet",
     "arepeat",
+    "areply_reactions",
+    "aretry_delays",
     "awhile_reloading",
     "BackgroundServer",
     "BrowserError",
@@ -91,6 +104,7 @@ __all__ = [
     "ChildServer",
     "chromium_version",
     "ClaimTable",
+    "CLIENT_NAMES",
     "client_versions",
     "CLIENTS",
     "Crowd",
@@ -107,11 +121,14 @@ __all__ = [
     "find_curl",
     "find_nginx",
     "FlowControl",
+    "Followed",
+    "frame_table",
     "h2_client_rejects",
     "HeadlessBrowser",
     "hop_table",
     "HopHeaders",
     "HypercornServer",
+    "IdleTimeout",
     "judge_claims",
     "jupyter_proxy_path",
     "JupyterError",
@@ -125,10 +142,13 @@ __all__ = [
     "measure_client",
     "measure_testclient",
     "Mysteries",
+    "NetworkCut",
     "nginx_version",
     "NginxError",
     "NginxProxy",
+    "Parsed",
     "plot_delays",
+    "plot_followed",
     "plot_leaving",
     "plot_many_streams",
     "plot_runs",
@@ -139,13 +159,19 @@ __all__ = [
     "ProbeError",
     "quiet_table",
     "QuietRun",
+    "Reaction",
+    "reaction_table",
     "Read",
+    "reconnect_table",
     "relay_table",
     "RelayTable",
     "Reload",
     "Repeats",
     "response_head",
     "ResponseHead",
+    "Restart",
+    "retry_table",
+    "RetryDelay",
     "running_proxies",
     "running_servers",
     "sdk_chat",
@@ -166,6 +192,7 @@ __all__ = [
     "stop_jupyter_servers",
     "stop_proxies",
     "stop_servers",
+    "TcpFront",
     "text_report",
     "Timeline",
     "upstream_after_leaving",

@@ -49,15 +49,16 @@ def render(records: list[dict]) -> str:
     return f"{table(records)}\n\n*{versions_line()}*\n"
 
 
-def update_readme(text: str, block: str) -> str:
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.S)
+def update_readme(text: str, block: str, start: str = START, end: str = END) -> str:
+    """Replace what stands between the ``start`` and ``end`` markers (a generated table)."""
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
     if not pattern.search(text):
-        raise SystemExit("README.md has no findings markers; add them where the table goes")
-    return pattern.sub(lambda _: f"{START}\n{block}{END}", text)
+        raise SystemExit(f"README.md has no {start} marker; add it and {end} where the table goes")
+    return pattern.sub(lambda _: f"{start}\n{block}{end}", text)
 
 
-def readme_block(text: str) -> str | None:
-    match = re.search(re.escape(START) + r"\n(.*?)" + re.escape(END), text, re.S)
+def readme_block(text: str, start: str = START, end: str = END) -> str | None:
+    match = re.search(re.escape(start) + r"\n(.*?)" + re.escape(end), text, re.S)
     return match.group(1) if match else None
 
 

@@ -55,10 +55,10 @@ class BackgroundServer:
         if self.running:
             return self
         SERVERS.replace(self.name)
+        options = {"log_level": "warning", "timeout_graceful_shutdown": 1, **self._options}
         config = uvicorn.Config(
             self.app, host="127.0.0.1", port=0,  # port 0: the OS picks a free port, no race
-            http=self.http, loop=self.loop, log_level="warning",
-            timeout_graceful_shutdown=1, **self._options)
+            http=self.http, loop=self.loop, **options)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, name=f"sselab-server-{self.name}", daemon=True)
