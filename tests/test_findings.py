@@ -30,3 +30,16 @@ def test_table_takes_each_claim_from_its_home_notebook():
 def test_readme_update_replaces_only_the_block():
     text = f"before\n{START}\nold\n{END}\nafter"
     assert update_readme(text, "new\n") == f"before\n{START}\nnew\n{END}\nafter"
+
+
+def test_readme_reconnect_table_is_the_last_generated_run():
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    spec = spec_from_file_location("make_reconnect", ROOT / "assets" / "make_reconnect.py")
+    script = module_from_spec(spec)
+    spec.loader.exec_module(script)
+    generated = (ROOT / "assets" / "reconnect.md").read_text()
+    assert readme_block((ROOT / "README.md").read_text(), script.START, script.END) == generated, \
+        "run assets/make_reconnect.py"
+    resume_rows = [line for line in generated.splitlines() if "| resume |" in line and "answers in memory" not in line]
+    assert resume_rows and all("nothing lost or repeated" in line for line in resume_rows), resume_rows
