@@ -136,7 +136,3 @@ class TcpFront:
         where = self.url if self.running else "stopped"
         return f"<TcpFront {self.name} -> 127.0.0.1:{self.upstream_port} ({self.fault!r} after {self.after} s) {where}>"
 
-
-def front(upstream_port: int, **options) -> TcpFront:
-    """Start a :class:`TcpFront` to ``upstream_port`` and return it."""
-    return TcpFront(upstream_port, **options).start()

@@ -22,6 +22,14 @@ def needs_nginx():
         pytest.skip("nginx is not installed")
 
 
+@pytest.fixture
+def needs_chromium():
+    if sselab.find_chromium() is None:
+        if __import__("os").environ.get("CI"):
+            pytest.fail("chromium is missing in CI; scripts/system-packages should install it")
+        pytest.skip("chromium is not installed")
+
+
 @pytest.fixture(autouse=True)
 def nothing_left_running():
     yield

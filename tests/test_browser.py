@@ -4,7 +4,6 @@ Chromium missing: skipped locally, a failure in CI (scripts/system-packages inst
 """
 
 import asyncio
-import os
 import time
 from pathlib import Path
 
@@ -16,14 +15,6 @@ from servers import browser_page
 
 N = 10
 PAGE = f"/?n={N}&interval=0.08"
-
-
-@pytest.fixture
-def needs_chromium():
-    if sselab.find_chromium() is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing in CI; scripts/system-packages should install it")
-        pytest.skip("chromium is not installed")
 
 
 def streams(t):

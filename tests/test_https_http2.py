@@ -5,7 +5,6 @@ The effects are all-or-nothing (held vs real-time, 6 vs 8 connections), so the c
 """
 
 import asyncio
-import os
 import threading
 
 import psutil
@@ -21,14 +20,6 @@ def certs():
     certificates = sselab.lab_certificates("test-h2")
     yield certificates
     sselab.stop_all()
-
-
-@pytest.fixture
-def needs_chromium():
-    if sselab.find_chromium() is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing in CI; scripts/system-packages should install it")
-        pytest.skip("chromium is not installed")
 
 
 def test_hypercorn_speaks_http2_and_http11_over_tls_on_loopback_and_stops(certs):

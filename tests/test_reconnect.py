@@ -7,7 +7,6 @@ tokens arrive before it and about five are made during the 300 ms gap.
 """
 
 import asyncio
-import os
 import threading
 
 import pytest
@@ -15,14 +14,6 @@ import pytest
 import sselab
 from servers import answer_store, frame_variants, reconnect_patterns
 from sselab._reconnect import Connection, Followed, charge
-
-
-@pytest.fixture
-def needs_chromium():
-    if sselab.find_chromium() is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing in CI; scripts/system-packages should install it")
-        pytest.skip("chromium is not installed")
 
 
 @pytest.fixture
