@@ -14,6 +14,7 @@ Where to look, by role (each module has one job; none imports a specimen from ``
 
     run things    _server (uvicorn in a thread)   _tied (every child program: temp-dir config,
                   _nginx (NginxProxy)               reserved port, tied to the kernel by _child)
+                  _proxies (Caddy, HAProxy, Apache, lighttpd, Varnish, Squid: one knob set for all)
                   _hypercorn (HTTP/2, in a thread)  _tls (throw-away certificates)
                   _asgi_servers (granian, daphne, gunicorn: child processes; _group reaps workers)
                   _jupyter  _browser (Chromium)   _registry (one per name; stop_all)
@@ -22,11 +23,14 @@ Where to look, by role (each module has one job; none imports a specimen from ``
                   _concurrent (second client, crowds)  _repeat  _live (watch)
                   _h2flow (HTTP/2 flow control)  _hop (hop-by-hop headers)
                   _connections (N EventSources in one browser)  _server_runs (per-server runs)
+                  _proxy_runs (each proxy x setting, notebook 06)
                   _front (a TCP relay that cuts or restarts)  _faults (cut, idle timeout, restart)
                   _reconnect (one answer followed across a drop)  _eventsource_rules, _frame_variants
-    judge         _relays (chatbot relays: users, leaving, the SDK as client)
+    judge         _proxy_signature (which proxy answered, its own fix)
+                  _relays (chatbot relays: users, leaving, the SDK as client)
                   _timeline (verdicts)  _diagnose (layer + fix)  _claims (the article's claims)
-    show          _plot, _plot_connections, _plot_servers, _plot_reconnect (figures)
+    show          _plot (layout shared by all), _plot_connections, _plot_servers, _plot_reconnect,
+                  _plot_crowd (figures; the bystander's are in _bystander)
                   _table, _report (tables, the CLI report)  _format
     lab plumbing  _env (versions)  _runner (headless notebooks)  _findings (README table)
                   __main__ (python -m sselab probe)
@@ -58,9 +62,24 @@ from ._mystery import Mysteries, start_mysteries
 from ._nginx import NginxError, NginxProxy, find_nginx, nginx_version, running_proxies, stop_proxies
 from ._plot import draw_timeline, plot_delays, plot_runs, plot_timeline
 from ._plot_connections import plot_many_streams
+from ._plot_crowd import plot_crowd
 from ._plot_reconnect import plot_followed
 from ._plot_servers import plot_servers
 from ._probe import ProbeError, aprobe, probe
+from ._proxies import (
+    PROXY_CLASSES,
+    ApacheProxy,
+    CaddyProxy,
+    HAProxyProxy,
+    LabProxy,
+    LighttpdProxy,
+    ProxyError,
+    SquidProxy,
+    VarnishProxy,
+    installed_proxies,
+)
+from ._proxy_runs import ProxyRun, ProxyTable, ameasure_proxy, proxy_table, recommended_config
+from ._proxy_signature import which_proxy
 from ._reconnect import Followed, reconnect_table
 from ._registry import CERTIFICATES as _CERTIFICATES
 from ._relays import Leave, RelayTable, SdkRun, relay_table, sdk_chat, sdk_table, upstream_after_leaving
@@ -90,8 +109,10 @@ __all__ = [
     "afollow",
     "aframe_variants",
     "ahop_headers",
+    "ameasure_proxy",
     "ameasure_server",
     "aopen_many",
+    "ApacheProxy",
     "aprobe",
     "aquiet",
     "arepeat",
@@ -101,6 +122,7 @@ __all__ = [
     "BackgroundServer",
     "BrowserError",
     "Bystander",
+    "CaddyProxy",
     "ChildServer",
     "chromium_version",
     "ClaimTable",
@@ -124,18 +146,22 @@ __all__ = [
     "Followed",
     "frame_table",
     "h2_client_rejects",
+    "HAProxyProxy",
     "HeadlessBrowser",
     "hop_table",
     "HopHeaders",
     "HypercornServer",
     "IdleTimeout",
+    "installed_proxies",
     "judge_claims",
     "jupyter_proxy_path",
     "JupyterError",
     "JupyterServer",
     "lab_certificates",
     "LabCertificates",
+    "LabProxy",
     "Leave",
+    "LighttpdProxy",
     "many_streams_table",
     "ManyStreams",
     "measure_asgi",
@@ -147,6 +173,7 @@ __all__ = [
     "NginxError",
     "NginxProxy",
     "Parsed",
+    "plot_crowd",
     "plot_delays",
     "plot_followed",
     "plot_leaving",
@@ -157,11 +184,17 @@ __all__ = [
     "plot_waits",
     "probe",
     "ProbeError",
+    "PROXY_CLASSES",
+    "proxy_table",
+    "ProxyError",
+    "ProxyRun",
+    "ProxyTable",
     "quiet_table",
     "QuietRun",
     "Reaction",
     "reaction_table",
     "Read",
+    "recommended_config",
     "reconnect_table",
     "relay_table",
     "RelayTable",
@@ -187,6 +220,7 @@ __all__ = [
     "Silence",
     "silence_table",
     "socket_probe",
+    "SquidProxy",
     "start_mysteries",
     "stop_all",
     "stop_jupyter_servers",
@@ -196,12 +230,14 @@ __all__ = [
     "text_report",
     "Timeline",
     "upstream_after_leaving",
+    "VarnishProxy",
     "verdict_grid",
     "verdict_table",
     "VerdictGrid",
     "VerdictTable",
     "versions",
     "watch",
+    "which_proxy",
 ]
 
 

@@ -9,7 +9,8 @@ A verdict says *how* a stream arrived; a diagnosis reads the evidence behind it 
 2. ``idle-timeout`` / ``dropped``: the stream was cut. After a silence (nothing arrived for
    at least ``IDLE`` seconds before the cut) it is a read or idle timeout in a proxy or the
    client; while bytes were flowing, a dropped connection (a restart, a crash, the network).
-3. ``undetermined``: fewer than 2 events: too little to judge.
+3. ``undetermined``: fewer than 2 events: too little to judge. ``cache-replay``: the first
+   event was sent before the request: a cache replayed a stored stream (notebooks 04, 06).
 4. ``compression``: the body is compressed (``Content-Encoding``) and the decoded events did
    not arrive in real time: a compressor collects bytes before it emits a block. (The probe
    decodes what it asked for and refuses an encoding it cannot decode, so this is judged
@@ -26,7 +27,9 @@ A verdict says *how* a stream arrived; a diagnosis reads the evidence behind it 
 8. ``irregular-bursts``: bursts of no fixed size; ``one-off-stall``: an otherwise real-time
    stream with a few late events; ``steady-lag``: a steady lag with no other sign.
 
-Every fix sentence lives once, in ``FIXES``; the cheat sheet and the report both read it.
+Which proxy answered, when its headers or the timeline's shape say (``sselab/_proxy_signature.py``,
+notebook 06), is ``Diagnosis.proxy``; that proxy's own setting then replaces the generic fix.
+Every generic fix sentence lives once, in ``FIXES``; the cheat sheet and the report both read it.
 Without send stamps a steady lag cannot be seen, and a source that itself sends in bursts
 looks like a buffer: the diagnosis says so and points to ``servers/clock.py``.
 """
@@ -38,6 +41,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from ._format import ms as _ms
+from ._proxy_signature import proxy_fix, which_proxy
 from ._table import Table
 from ._timeline import Timeline
 
@@ -64,6 +68,9 @@ FIXES = {
                 "after the Last-Event-ID a reconnecting client sends (notebook 09)."),
     "undetermined": ("Probe for longer (--max-seconds) or with more events, and check the same URL with "
                      "curl -N; if bytes appear with curl but not here, compare the headers."),
+    "cache-replay": ("Keep the stream out of every cache on the path: send Cache-Control: no-cache from the "
+                     "app (nginx: proxy_cache off for the location; Varnish: return (pass) in vcl_recv). A "
+                     "cache that stores a stream hands the next client an old answer."),
     "compression": ("Do not compress text/event-stream (nginx: leave it out of gzip_types, or 'gzip off' in "
                     "the streaming location; Starlette's GZipMiddleware excludes it by default), or flush "
                     "the compressor after every event. Compare with the uncompressed path by probing "
@@ -101,6 +108,7 @@ SIGNS = {
     "idle-timeout": "the connection is cut after a silence (nothing arrived for a while before the cut)",
     "dropped": "the connection is cut while bytes were still flowing",
     "undetermined": "fewer than 2 events arrived",
+    "cache-replay": "the first event was sent before the request was made: a stored copy",
     "compression": "`Content-Encoding` is set and the decoded events arrive late or together",
     "event-loop": "each late event arrives the moment the *next* one is sent, in reads the size of one event",
     "full-buffer": "bursts, and most reads have one fixed size unrelated to the events",
@@ -129,12 +137,17 @@ class Diagnosis:
     unknowns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """What the protocol (TLS, HTTP/2) adds to the picture, where the evidence points at it."""
+    proxy: str | None = None
+    """Which proxy answered (``sselab/_proxy_signature.py``), None when nothing points at one."""
+    proxy_evidence: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def __str__(self) -> str:
         lines = [f"likely layer: {self.layer} - {self.culprit}", f"fix: {self.fix}"]
+        if self.proxy:
+            lines.insert(1, f"proxy: {self.proxy} ({self.proxy_evidence})")
         lines += [f"note: {n}" for n in self.notes]
         lines += [f"cannot tell: {u}" for u in self.unknowns]
         return "\n".join(lines)
@@ -243,9 +256,11 @@ def diagnose(t: Timeline) -> Diagnosis:
         unknowns.append("the body is close-delimited (no chunked framing, no Content-Length), so a "
                         "connection cut early looks like a normal end unless the stamps announce a count.")
 
+    proxy, why = which_proxy(t) or (None, "")
+
     def done(layer: str, culprit: str) -> Diagnosis:
-        return Diagnosis(t.verdict, layer, culprit, FIXES[layer], ev, unknowns,
-                         _protocol_notes(t, layer) + _first_byte_notes(t))
+        return Diagnosis(t.verdict, layer, culprit, proxy_fix(proxy, layer, FIXES[layer]), ev, unknowns,
+                         _protocol_notes(t, layer) + _first_byte_notes(t), proxy, why)
 
     if t.verdict == "real-time":
         return done("none", "the events arrived as they were sent; nothing on this path holds them")
@@ -253,6 +268,9 @@ def diagnose(t: Timeline) -> Diagnosis:
         return done(*_cut(t, ev))
     if len(t.events) < 2:
         return done("undetermined", _too_few(t))
+    if t.verdict == "replayed":
+        return done("cache-replay", f"{t.reason}: a cache on the path stored an earlier stream and "
+                                    f"handed its copy over")
     encoding = ev["headers"].get("content-encoding", "")
     if encoding and encoding != "identity":
         return done("compression", _compressed(t, encoding))
@@ -263,7 +281,7 @@ def diagnose(t: Timeline) -> Diagnosis:
     if t.verdict == "batched" and steady is not None:
         return done("full-buffer", _full_buffer(t, steady))
     if t.verdict == "held-until-end":
-        return done(*_held(t, ev))
+        return done(*_held(t, ev, why if proxy else None))
     if t.verdict == "batched":
         return done("irregular-bursts", (
             f"events arrived in groups of varying size (median group {ev['median_burst_bytes']} bytes) "
@@ -370,10 +388,10 @@ def _full_buffer(t: Timeline, size: int) -> str:
             f"a buffer of about {size} bytes, passed on each time it fills.{who}")
 
 
-def _held(t: Timeline, ev: dict) -> tuple[str, str]:
+def _held(t: Timeline, ev: dict, proxy: str | None = None) -> tuple[str, str]:
     last = t.bursts[-1]
     together = f"{len(last)} of {len(t.events)} events arrived together at {last[-1].arrived:.2f} s"
-    proxy = _proxy_signature(t.headers)
+    proxy = proxy or _proxy_signature(t.headers)
     if proxy:
         return "held-by-proxy", (f"{together} and the response carries {proxy}: a buffering proxy held "
                                  f"the whole response until the source finished")

@@ -22,6 +22,7 @@ say how to tell it is ready (``ready``, default: it accepts TCP connections on i
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -71,6 +72,10 @@ class TiedProgram:
 
     def command(self, binary: str, port: int, prefix: Path) -> list[str]:
         raise NotImplementedError
+
+    def environment(self, prefix: Path) -> dict[str, str]:
+        """Variables to add to its environment (e.g. a HOME inside the temp dir)."""
+        return {}
 
     def ready(self) -> bool:
         """True once it serves; the default is 'accepts a TCP connection on its port'."""
@@ -136,7 +141,8 @@ class TiedProgram:
             raise
         self.prefix, self.port = prefix, port
         with open(prefix / "output.log", "wb") as out:
-            self._process = spawn_tied(self.command(binary, port, prefix), cwd=prefix,
+            env = {**os.environ, **self.environment(prefix)}
+            self._process = spawn_tied(self.command(binary, port, prefix), cwd=prefix, env=env,
                                        death_signal=self.death_signal,
                                        stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
