@@ -54,6 +54,10 @@ SETUPS = (
     Setup("nginx-gzip", "servers/ticker.py behind nginx with gzip on for text/event-stream "
           "(proxy_http_version 1.1)", "compression", proxy="nginx",
           settings={"gzip": True, "proxy_http_version": "1.1"}),
+    Setup("haproxy-defaults", "servers/ticker.py behind HAProxy's defaults (no option http-no-delay)",
+          "irregular-bursts", proxy="haproxy"),
+    Setup("lighttpd-defaults", "servers/ticker.py behind lighttpd's defaults (server.stream-response-body 0)",
+          "held-by-proxy", proxy="lighttpd"),
     Setup("blocking-middleware", "servers/loop_middleware.py: a blocking iterator in an async "
           "generator behind a pass-through middleware", "event-loop",
           app=as_events(loop_middleware.app, "/stream", (b"interval=", b"gap="))),

@@ -63,6 +63,7 @@ from ._nginx import NginxError, NginxProxy, find_nginx, nginx_version, running_p
 from ._plot import draw_timeline, plot_delays, plot_runs, plot_timeline
 from ._plot_connections import plot_many_streams
 from ._plot_crowd import plot_crowd
+from ._plot_proxies import plot_proxy_matrix
 from ._plot_reconnect import plot_followed
 from ._plot_servers import plot_servers
 from ._probe import ProbeError, aprobe, probe
@@ -77,6 +78,7 @@ from ._proxies import (
     SquidProxy,
     VarnishProxy,
     installed_proxies,
+    proxy_versions,
 )
 from ._proxy_runs import ProxyRun, ProxyTable, ameasure_proxy, proxy_table, recommended_config
 from ._proxy_signature import which_proxy
@@ -178,6 +180,7 @@ __all__ = [
     "plot_followed",
     "plot_leaving",
     "plot_many_streams",
+    "plot_proxy_matrix",
     "plot_runs",
     "plot_servers",
     "plot_timeline",
@@ -186,6 +189,7 @@ __all__ = [
     "ProbeError",
     "PROXY_CLASSES",
     "proxy_table",
+    "proxy_versions",
     "ProxyError",
     "ProxyRun",
     "ProxyTable",

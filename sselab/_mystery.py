@@ -13,10 +13,12 @@ from __future__ import annotations
 import random
 
 from ._nginx import NginxProxy
+from ._proxies import PROXY_CLASSES
 from ._server import serve
 from ._tied import TiedProgram
 
-PROXY_KINDS: dict[str, type[TiedProgram]] = {"nginx": NginxProxy}
+PROXY_KINDS: dict[str, type[TiedProgram]] = {
+    "nginx": NginxProxy, **{name.lower(): cls for name, cls in PROXY_CLASSES.items() if not cls.forward}}
 """Proxy kinds a setup may name, each a TiedProgram taking (upstream, name=..., **settings)."""
 
 

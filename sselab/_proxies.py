@@ -22,8 +22,10 @@ program does not have (Caddy and lighttpd have no cache, Squid has no compressor
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -92,6 +94,17 @@ class LabProxy(TiedProgram):
     def find_binary(self) -> str | None:
         return _find(*self.binaries)
 
+    version_flag = "-v"
+
+    def version(self) -> str | None:
+        """The installed program's version (``2.6.2``), None when it is not installed."""
+        binary = self.find_binary()
+        if binary is None:
+            return None
+        out = subprocess.run([binary, self.version_flag], capture_output=True, text=True, timeout=10)
+        match = re.search(r"(\d+\.\d+(?:\.\d+)?)", out.stdout + out.stderr)
+        return match.group(1) if match else None
+
     def knob(self, name: str, on, off=""):
         """``on`` when the knob is set true, ``off`` when set false, "" when left to the default."""
         if name not in self.knobs:
@@ -111,6 +124,7 @@ class CaddyProxy(LabProxy):
     """Caddy 2's ``reverse_proxy``, from a Caddyfile; admin API, HTTPS and storage off."""
 
     program, package, binaries = "Caddy", "caddy", ("caddy",)
+    version_flag = "version"
     supports = ("stream", "gzip", "idle_timeout")
 
     def lacks(self, knob):
@@ -246,6 +260,7 @@ class VarnishProxy(LabProxy):
     """Varnish Cache with a VCL of our own (its built-in VCL still runs after it)."""
 
     program, package, binaries = "Varnish", "varnish", ("varnishd",)
+    version_flag = "-V"
     attempts = 3
     recommended = {"cache": False}
 
@@ -320,7 +335,20 @@ class SquidProxy(LabProxy):
         # Squid refuses to run as root: it switches to 'proxy', which must write here.
         if os.geteuid() == 0 and prefix.exists():
             os.chmod(prefix, 0o777)
-        return [binary, "-N", "-d", "1", "-f", str(prefix / "squid.conf")]
+        # -n: a service name of its own, which names its shared-memory segments (/dev/shm/NAME-*),
+        # so two Squids do not collide and stop() can remove what a killed one leaves.
+        return [binary, "-N", "-d", "1", "-n", self._service(port), "-f", str(prefix / "squid.conf")]
+
+    @staticmethod
+    def _service(port) -> str:
+        return f"sselab{port}"
+
+    def stop(self, timeout: float = 5.0) -> None:
+        port = self.port
+        super().stop(timeout)
+        if port is not None:
+            for segment in Path("/dev/shm").glob(f"{self._service(port)}-*"):
+                segment.unlink(missing_ok=True)
 
 
 PROXY_CLASSES = {cls.program: cls for cls in
@@ -331,3 +359,8 @@ PROXY_CLASSES = {cls.program: cls for cls in
 def installed_proxies() -> dict[str, str | None]:
     """Each proxy's binary, or None when it is not installed."""
     return {name: cls.find_binary(cls.__new__(cls)) for name, cls in PROXY_CLASSES.items()}
+
+
+def proxy_versions() -> dict[str, str | None]:
+    """Each proxy's version, or None when it is not installed."""
+    return {name: cls.version(cls.__new__(cls)) for name, cls in PROXY_CLASSES.items()}

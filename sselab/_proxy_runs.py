@@ -178,9 +178,11 @@ def proxy_table(runs: list[ProxyRun]) -> ProxyTable:
     return ProxyTable(runs)
 
 
-def recommended_config(runs: list[ProxyRun], name: str) -> str | None:
-    """The proxy's recommended config, only if every measured run of exactly it was real time."""
+def recommended_config(runs: list[ProxyRun], name: str, app: str = "http://127.0.0.1:8000") -> str | None:
+    """The proxy's recommended config in front of ``app``, to copy; None unless every measured
+    run of exactly those knobs was real time (a cut, a stall or a replay is not)."""
+    cls = PROXY_CLASSES[name]
     mine = [r for r in runs if r.proxy == name and r.setting == "recommended"]
     if not mine or not all(r.ok for r in mine):
         return None
-    return mine[0].config
+    return cls(None if cls.forward else app, **cls.recommended).render()

@@ -43,3 +43,19 @@ def test_readme_reconnect_table_is_the_last_generated_run():
         "run assets/make_reconnect.py"
     resume_rows = [line for line in generated.splitlines() if "| resume |" in line and "answers in memory" not in line]
     assert resume_rows and all("nothing lost or repeated" in line for line in resume_rows), resume_rows
+
+
+def test_readme_proxies_table_is_the_last_generated_run():
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    spec = spec_from_file_location("make_proxies", ROOT / "assets" / "make_proxies.py")
+    script = module_from_spec(spec)
+    spec.loader.exec_module(script)
+    generated = (ROOT / "assets" / "proxies.md").read_text()
+    assert readme_block((ROOT / "README.md").read_text(), script.START, script.END) == generated, \
+        "run assets/make_proxies.py"
+    rows = {tuple(cell.strip() for cell in line.strip("|").split("|")[:3]): line
+            for line in generated.splitlines() if line.startswith("| ") and "---" not in line}
+    assert "batched" in rows["HAProxy", "defaults", "stream"]
+    assert "replayed" in rows["Varnish", "defaults", "2nd client"]
+    assert "held-until-end" in rows["lighttpd", "defaults", "stream"]

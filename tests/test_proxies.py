@@ -187,6 +187,7 @@ def test_nothing_is_left_after_100_start_stop_cycles_of_each():
     binaries = {os.path.basename(sselab.PROXY_CLASSES[n].find_binary(sselab.PROXY_CLASSES[n].__new__(
         sselab.PROXY_CLASSES[n]))) for n in names}
     assert not [pid for pid in _children() if _name(pid) in binaries], "a proxy process outlived its stop()"
+    assert not glob.glob("/dev/shm/sselab*"), "a Squid's shared-memory segments were left behind"
 
 
 def _zombie(pid) -> bool:
