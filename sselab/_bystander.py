@@ -64,22 +64,32 @@ async def abystander(stream_url: str, side_url: str, *, every: float = 0.01,
                 await asyncio.gather(stream, return_exceptions=True)
 
 
+MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
 def draw_waits(ax, runs: dict[str, Bystander], *, gap: float | None = None) -> None:
-    """Each bystander request as a dot on ``ax``: when it was sent (x), how long it waited (y).
+    """Each bystander request on ``ax``: a dot at when it was sent (x) and how long it waited (y),
+    and a faint bar over the time it was waiting (sent to answered). Requests are separate
+    measurements, so no line joins them.
 
     A dashed line marks ``gap`` (the upstream's gap between items), the natural unit here.
     """
-    for name, side in runs.items():
-        ax.plot([s for s, _ in side.waits], [w * 1000 for _, w in side.waits], marker="o",
-                ms=4, lw=0.8, label=f"{name} (worst {side.worst * 1000:.0f} ms)")
+    for i, (name, side) in enumerate(runs.items()):
+        sent = [s for s, _ in side.waits]
+        waited = [w * 1000 for _, w in side.waits]
+        dots = ax.plot(sent, waited, ls="", marker=MARKERS[i % len(MARKERS)], ms=4.5, alpha=0.85,
+                       label=f"{name} (worst {side.worst * 1000:.0f} ms)" if side.waits else f"{name} (none)")
+        ax.hlines(waited, sent, [s + w for s, w in side.waits], color=dots[0].get_color(), lw=3, alpha=0.25)
     if gap:
         ax.axhline(gap * 1000, color="#999999", ls="--", lw=0.8)
-        ax.annotate("one upstream gap", (0, gap * 1000), fontsize=7, va="bottom", color="#666666")
-    ax.set_xlabel("request sent at (s since the stream's request)")
+        ax.annotate(" one upstream gap", (0, gap * 1000), xycoords=("axes fraction", "data"), fontsize=7,
+                    va="bottom", color="#666666")
+    ax.set_xlabel("request sent at (s since the stream's request); bar: while it waited")
     ax.set_ylabel("second client's wait (ms)")
-    ax.set_ylim(bottom=0)
-    ax.set_xlim(left=0)
-    ax.legend(fontsize=7, frameon=False)
+    top, right = ax.get_ylim()[1], ax.get_xlim()[1]
+    ax.set_ylim(-0.02 * top, top)  # from 0, with the dots of quick answers clear of the axis
+    ax.set_xlim(-0.02 * right, right)
+    ax.legend(fontsize=7, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.01), ncols=2)
 
 
 def plot_waits(runs: dict[str, Bystander], *, gap: float | None = None, size=(6, 3.2)):
@@ -97,27 +107,56 @@ def plot_leaving(runs: dict, *, size=(6, 3.2)):
     ``record`` has ``produced`` (times each item was made), ``ended`` and ``how``
     (``servers.slow_upstream.Record``); ``left`` is when the client closed the connection.
     Dots: items made, at times relative to ``left`` (grey before, red after: work for
-    nobody). A black bar: the source was closed; an open circle at the right edge: still open.
+    nobody). A black bar: the source was closed then; a grey bar: it ran to its end. A source
+    still open when the record was taken has no end time: its row carries on, dotted, to
+    the panel's edge, labelled "still open" outside the plot, not at a time.
     """
-    from ._plot import LabFigure
+    from matplotlib.lines import Line2D
+
+    from ._plot import LabFigure, legend_columns
 
     fig = LabFigure(figsize=size, layout="constrained")
     ax = fig.add_subplot()
     names = list(runs)
-    right = max([r.produced[-1] - left for r, left in runs.values() if r.produced] + [0.1]) + 0.1
+    for y, name in enumerate(names):
+        _leaving_row(ax, y, *runs[name])
+    lo, hi = ax.get_xlim()
+    ax.set_xlim(lo, hi + 0.08 * (hi - lo))  # fixed now: the open rows below reach its edge, not a time
     for y, name in enumerate(names):
         record, left = runs[name]
-        xs = [p - left for p in record.produced]
-        ax.scatter([x for x in xs if x <= 0], [y] * sum(x <= 0 for x in xs), s=14, color="#999999")
-        ax.scatter([x for x in xs if x > 0], [y] * sum(x > 0 for x in xs), s=14, color="#c0392b")
-        if record.ended is not None and record.how != "finished":
-            ax.plot([record.ended - left] * 2, [y - 0.3, y + 0.3], color="black", lw=2)
-        elif record.ended is None:
-            ax.scatter([right], [y], s=30, facecolors="none", edgecolors="black")
+        if record.ended is None:
+            _still_open(ax, y, max((p - left for p in record.produced), default=0.0))
     ax.axvline(0, color="#333333", lw=0.8)
-    ax.annotate("client left", (0, len(names) - 0.5), fontsize=7, ha="left", color="#333333")
+    ax.annotate(" client left", (0, 1.0), xycoords=("data", "axes fraction"), fontsize=7, ha="left",
+                va="bottom", color="#333333")
     ax.set_yticks(range(len(names)), names, fontsize=8)
-    ax.set_ylim(-0.7, len(names) - 0.3)
-    ax.invert_yaxis()
-    ax.set_xlabel("s after the client left   (red: made for nobody, bar: closed, ○: still open)")
+    ax.set_ylim(len(names) - 0.4, -0.6)
+    ax.set_xlabel("seconds after the client left")
+    handles = [Line2D([], [], ls="", marker="o", ms=4, color="#999999"),
+               Line2D([], [], ls="", marker="o", ms=4, color="#c0392b"),
+               Line2D([], [], ls="", marker="|", ms=9, mew=2, color="black"),
+               Line2D([], [], ls="", marker="|", ms=9, mew=2, color="#999999"),
+               Line2D([], [], ls=":", color="black")]
+    labels = ["item made before", "made for nobody", "source closed", "ran to its end", "still open (never closed)"]
+    fig.legend(handles, labels, loc="outside lower center", ncols=legend_columns(fig, labels), fontsize=8,
+               frameon=False)
     return fig
+
+
+def _leaving_row(ax, y: int, record, left: float) -> None:
+    xs = [p - left for p in record.produced]
+    before, after = [x for x in xs if x <= 0], [x for x in xs if x > 0]
+    ax.scatter(before, [y] * len(before), s=14, color="#999999", zorder=3)
+    ax.scatter(after, [y] * len(after), s=14, color="#c0392b", zorder=3)
+    if record.ended is not None:
+        colour = "#999999" if record.how == "finished" else "black"
+        ax.plot([record.ended - left] * 2, [y - 0.3, y + 0.3], color=colour, lw=2)
+
+
+def _still_open(ax, y: int, last: float) -> None:
+    """A source never closed has no end time to mark: its row carries on, dotted, from its last
+    item to the panel's edge, and says so outside the plot."""
+    lo, hi = ax.get_xlim()
+    ax.axhline(y, xmin=(last - lo) / (hi - lo), xmax=1.0, ls=":", color="black", lw=1)
+    ax.annotate("still open", (1.0, y), xycoords=("axes fraction", "data"), xytext=(3, 0),
+                textcoords="offset points", fontsize=7, va="center", annotation_clip=False)

@@ -29,6 +29,9 @@ from ._probe import aprobe
 from ._table import Table
 from ._timeline import Timeline
 
+CROWD_VERDICTS = ("side by side", "slowed", "one at a time", "unknown")
+"""Every verdict a Crowd can reach (its figure has a colour for each)."""
+
 
 def _first(t: Timeline) -> float:
     return t.events[0].arrived if t.events else float("inf")

@@ -9,7 +9,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from ._plot import LabFigure
+from ._plot import LabFigure, fit_title, legend_columns, panel_grid
 from ._reconnect import Followed
 
 CONNECTION_COLOURS = ("#1f5fa8", "#2a9d55", "#d08a00", "#6a3d9a", "#8e1b1b", "#444444")
@@ -56,8 +56,8 @@ def draw_followed(ax, run: Followed, title: str | None = None) -> None:
     ax.tick_params(labelsize=7)
     good = run.finished and run.lost == 0 and run.repeated == 0
     runs = "?" if run.model_runs is None else run.model_runs
-    ax.set_title(title or f"{run.client} · {run.pattern}\n{run.outcome}; model ran {runs}x",
-                 fontsize=8, color=OUTCOME_OK if good else OUTCOME_BAD)
+    lines = (title or f"{run.client} · {run.pattern}\n{run.outcome}; model ran {runs}x").split("\n")
+    fit_title(ax, lines, fontsize=8, colour=OUTCOME_OK if good else OUTCOME_BAD)
 
 
 def _last_moment(run: Followed) -> float:
@@ -70,18 +70,17 @@ def _last_moment(run: Followed) -> float:
 def plot_followed(runs: list[Followed], *, columns: int = 3, size=(10.5, None)) -> LabFigure:
     """Runs side by side (e.g. the three server patterns under one fault), sharing the x axis,
     which spans every run (not only the first panel's)."""
+    columns = min(columns, len(runs))
     rows = -(-len(runs) // columns)
     fig = LabFigure(figsize=(size[0], size[1] or 0.8 + 2.6 * rows), layout="constrained")
-    axes = fig.subplots(rows, columns, sharex=True, squeeze=False)
+    axes = panel_grid(fig, len(runs), columns, sharex=True)  # a short last row is centred
     faults = list(dict.fromkeys(run.fault for run in runs))
-    for ax, run in zip(axes.flat, runs):
+    for ax, run in zip(axes, runs):
         runs_text = "?" if run.model_runs is None else run.model_runs
         title = None if len(faults) == 1 else (f"{run.client} · {run.pattern} · {run.fault}\n"
                                                f"{run.outcome}; model ran {runs_text}x")
         draw_followed(ax, run, title)
-    for ax in list(axes.flat)[len(runs):]:
-        ax.set_visible(False)
-    axes.flat[0].set_xlim(0, 1.04 * max(_last_moment(run) for run in runs))
+    axes[0].set_xlim(0, 1.04 * max(_last_moment(run) for run in runs))
     fig.suptitle(faults[0] if len(faults) == 1 else "", fontsize=9)
     most = max(len(run.connections) for run in runs)
     dots = [Line2D([], [], ls="", marker="o", ms=4, color=CONNECTION_COLOURS[i % len(CONNECTION_COLOURS)])
@@ -92,6 +91,6 @@ def plot_followed(runs: list[Followed], *, columns: int = 3, size=(10.5, None)) 
                Line2D([], [], ls=":", color="#444444"), Patch(color="#999999", alpha=0.18)]
     labels = ["model wrote it", *(f"got it (connection {i + 1})" for i in range(len(dots))),
               "got it again", "never got it", "the fault struck", "no connection"]
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 5), fontsize=8,
+    fig.legend(handles, labels, loc="outside lower center", ncols=legend_columns(fig, labels), fontsize=8,
                frameon=False)
     return fig
