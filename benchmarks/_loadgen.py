@@ -4,7 +4,8 @@ Each worker process opens its share of the streams with plain asyncio protocols,
 httpx: at 1000 streams x 10 events/s the client must cost far less
 than the server it measures. A read's arrival time is ``time.monotonic()`` in
 ``data_received``; every stamp ``"sent": t`` it completes gives one delay (the stamp
-contract, servers/stamp.py; CLOCK_MONOTONIC is shared by every process on Linux).
+contract, servers/stamp.py; CLOCK_MONOTONIC is shared by every process on Linux). It also
+counts SSE comment lines (``: ping``, ``: connected``) per stream, for the heartbeat check.
 
 The worker also measures itself (CPU seconds, and how late its own event loop wakes up),
 so the benchmark can show that the load generator was not the bottleneck.
@@ -19,6 +20,7 @@ import time
 from array import array
 
 STAMP = re.compile(rb'"sent": ?([0-9.eE+-]+)\}')
+COMMENT = re.compile(rb"(?m)^:")  # an SSE comment line: a heartbeat, or the first byte
 LAG_TICK = 0.005
 
 
@@ -44,7 +46,7 @@ class Stream(asyncio.Protocol):
 
     def __init__(self, request: bytes, delays: array, done: asyncio.Future) -> None:
         self.request, self.delays, self.done = request, delays, done
-        self.buffer, self.head_done, self.status, self.events = b"", False, 0, 0
+        self.buffer, self.head_done, self.status, self.events, self.comments = b"", False, 0, 0, 0
         self.transport = None
 
     def connection_made(self, transport) -> None:
@@ -61,12 +63,16 @@ class Stream(asyncio.Protocol):
                 return
             self.status = int(buffer[9:12])
             self.head_done, buffer = True, buffer[end + 4:]
-        last = 0
-        for match in STAMP.finditer(buffer):
+        last = buffer.rfind(b"\n") + 1  # complete lines only, so nothing is counted twice
+        if not last:
+            self.buffer = buffer[-65536:]
+            return
+        frames = buffer[:last]
+        for match in STAMP.finditer(frames):
             self.delays.append(now - float(match.group(1)))
             self.events += 1
-            last = match.end()
-        self.buffer = buffer[last:][-4096:]
+        self.comments += len(COMMENT.findall(frames))
+        self.buffer = buffer[last:]
 
     def connection_lost(self, exc) -> None:
         if not self.done.done():
@@ -89,13 +95,14 @@ async def _one(host, port, request, delay, delays, out, index):
     finally:
         transport.close()
         out["events"][index] = stream.events
+        out["comments"][index] = stream.comments
         out["status"][stream.status] = out["status"].get(stream.status, 0) + 1
 
 
 async def _main(host, port, path, indices, total, ramp, start_at, end_at):
     delays, lag = array("d"), array("d")
     out = {"connect_errors": 0, "first_error": None, "status": {},
-           "events": {i: 0 for i in indices}}
+           "events": {i: 0 for i in indices}, "comments": {i: 0 for i in indices}}
     request = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
                f"Accept: text/event-stream\r\n\r\n").encode()
     stop = asyncio.Event()

@@ -3,6 +3,7 @@
     python benchmarks/concurrency.py                          # the full run: N = 10 100 500 1000
     python benchmarks/concurrency.py --n 10 100 --seconds 5   # a quick look
     python benchmarks/concurrency.py --patterns recommended blocking --no-figure
+    python benchmarks/concurrency.py --n 1000 --patterns complete hand --heartbeat 1 --idle 100 --no-figure
 
 For every pattern in servers/concurrency_patterns.py and every N, a fresh server process
 (sselab.serve: uvicorn on 127.0.0.1, ``--http``/``--loop`` as given) serves N streams of
@@ -12,7 +13,11 @@ event. Printed per run: events delivered vs expected (within the run's deadline)
 from the generator's yield to the client's read (p50/p99/max), the server process's CPU,
 its event-loop lag (how late a 5 ms sleep wakes up: work that delays *sending*, which a
 yield-to-read delay cannot see), its garbage-collector pauses (gc.callbacks), and the load
-generator's own CPU and loop lag (to show it was not the bottleneck).
+generator's own CPU and loop lag (to show it was not the bottleneck). ``--idle K`` adds K streams
+that get one event and then only what the pattern sends while quiet (heartbeat comments,
+counted per stream); ``--heartbeat S`` passes ``?heartbeat=S`` to the routes that take it. The
+patterns ``complete-timeout`` and ``complete-queue`` (benchmarks/_heartbeat_variants.py) run
+only when named.
 
 Writes assets/concurrency.png unless ``--no-figure``. A benchmark, not a test.
 """
@@ -34,7 +39,8 @@ import psutil
 from _loadgen import LAG_TICK, loop_lag, raise_fd_limit, worker
 
 ROOT = Path(__file__).resolve().parent.parent
-PATTERNS = ["recommended", "hand", "sse-starlette", "fastapi-sse", "blocking"]
+PATTERNS = ["recommended", "complete", "hand", "sse-starlette", "fastapi-sse", "blocking"]
+VARIANTS = ["complete-timeout", "complete-queue"]  # benchmarks/_heartbeat_variants.py, on request only
 CTX = mp.get_context("spawn")
 
 
@@ -44,8 +50,15 @@ def serve_in_process(conn, http: str, loop: str, fds: int, freeze: bool) -> None
     limit = raise_fd_limit(fds)
     import asyncio
 
+    from _heartbeat_variants import router
+    from fastapi import FastAPI
+
     import sselab
-    from servers.concurrency_patterns import app as inner
+    from servers.concurrency_patterns import app as patterns
+
+    inner = FastAPI()
+    inner.include_router(patterns.router)
+    inner.include_router(router)
 
     lag, pauses, started = array("d"), [], {}
 
@@ -120,19 +133,23 @@ def pct(values, q):
 
 
 def run(pattern: str, n: int, *, rate: float, seconds: float, ramp: float, http: str,
-        loop: str, workers: int, freeze: bool = False) -> dict:
+        loop: str, workers: int, freeze: bool = False, heartbeat: float | None = None,
+        idle: int = 0) -> dict:
     events = max(1, round(seconds * rate))
-    path = f"/{pattern}?n={events}&interval={1 / rate:g}"
-    server = ServerProcess(http, loop, fds=n + 512, freeze=freeze)
+    beat = "" if heartbeat is None else f"&heartbeat={heartbeat:g}"
+    path = f"/{pattern}?n={events}&interval={1 / rate:g}{beat}"
+    server = ServerProcess(http, loop, fds=n + idle + 512, freeze=freeze)
     try:
         start_at = time.monotonic() + 2.0  # time for the workers to import and get ready
         end_at = start_at + ramp + seconds + 2.0
-        shares = [list(range(i, n, workers)) for i in range(workers)]
+        jobs = [(path, list(range(i, n, workers)), n) for i in range(workers)]
+        if idle:  # one event, then silence (the next is due in 60 s): only heartbeats arrive
+            jobs.append((f"/{pattern}?n=2&interval=60{beat}", list(range(idle)), idle))
         pipes, procs = [], []
-        for share in shares:
+        for job_path, share, total in jobs:
             parent, child = CTX.Pipe()
             procs.append(CTX.Process(target=worker, daemon=True, args=(
-                child, "127.0.0.1", server.port, path, share, n, ramp, start_at, end_at)))
+                child, "127.0.0.1", server.port, job_path, share, total, ramp, start_at, end_at)))
             procs[-1].start()
             pipes.append(parent)
         time.sleep(max(0.0, start_at - time.monotonic()))
@@ -153,6 +170,7 @@ def run(pattern: str, n: int, *, rate: float, seconds: float, ramp: float, http:
                 proc.kill()
     finally:
         server.stop()
+    quiet = results.pop() if idle and len(results) == len(jobs) else None
     delays = [d for r in results for d in r["delays"]]
     per_stream = [c for r in results for c in r["events"].values()]
     return {
@@ -172,7 +190,19 @@ def run(pattern: str, n: int, *, rate: float, seconds: float, ramp: float, http:
         "gen_lag_p99": max((pct(r["lag"], 0.99) for r in results), default=math.nan),
         "gen_late_start": max((r["late_start"] for r in results), default=math.nan),
         "workers": len(results), "fd_limit": server.fd_limit,
+        "idle": idle, "idle_comments": sorted(quiet["comments"].values()) if quiet else [],
+        "quiet_window": seconds + 2.0,  # the last idle stream opens at ramp, the run ends ramp + this
     }
+
+
+def idle_line(r: dict, heartbeat: float) -> str:
+    """Comments seen on the idle streams (the first ``: connected`` included, where sent)."""
+    c = r["idle_comments"]
+    if not c:
+        return f"    idle streams: {r['idle']}, no result"
+    return (f"    idle streams: {len(c)}, comments per stream min / median / max {c[0]} / {c[len(c) // 2]} / "
+            f"{c[-1]} (heartbeat {heartbeat:g} s, every stream open at least {r['quiet_window']:g} s: "
+            f"{math.floor(r['quiet_window'] / heartbeat)} or more expected); streams with none: {c.count(0)}")
 
 
 def row(r: dict) -> str:
@@ -204,7 +234,7 @@ def figure(results: list[dict], path: Path, note: str) -> None:
     for pattern in dict.fromkeys(r["pattern"] for r in results):
         rs = sorted((r for r in results if r["pattern"] == pattern), key=lambda r: r["n"])
         ns = [r["n"] for r in rs]
-        style = {"marker": "o", "label": pattern, "lw": 2.5 if pattern == "recommended" else 1.3}
+        style = {"marker": "o", "label": pattern, "lw": 2.5 if pattern.startswith(("recommended", "complete")) else 1.3}
         axes[0].plot(ns, [100 * r["delivered"] / r["expected"] for r in rs], **style)
         axes[1].plot(ns, [max(r["p99"], 1e-4) * 1000 for r in rs], **style)
         axes[2].plot(ns, [max(r["lag_p99"], 1e-4) * 1000 for r in rs], **style)
@@ -236,13 +266,15 @@ def versions() -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, nargs="+", default=[10, 100, 500, 1000])
-    parser.add_argument("--patterns", nargs="+", default=PATTERNS, choices=PATTERNS)
+    parser.add_argument("--patterns", nargs="+", default=PATTERNS, choices=PATTERNS + VARIANTS)
     parser.add_argument("--rate", type=float, default=10.0, help="events per second per stream")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long each stream lasts")
     parser.add_argument("--ramp", type=float, default=1.0, help="seconds over which streams open")
     parser.add_argument("--http", default="h11", choices=["h11", "httptools"])
     parser.add_argument("--loop", default="asyncio", choices=["asyncio", "uvloop"])
     parser.add_argument("--workers", type=int, default=0, help="load-generator processes (0: auto)")
+    parser.add_argument("--heartbeat", type=float, help="seconds, passed as ?heartbeat= (complete*)")
+    parser.add_argument("--idle", type=int, default=0, help="extra streams that stay quiet (heartbeats only)")
     parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() in the server after start-up")
     parser.add_argument("--figure", default=str(ROOT / "assets" / "concurrency.png"))
     parser.add_argument("--no-figure", action="store_true")
@@ -260,10 +292,14 @@ def main(argv=None) -> None:
     for pattern in args.patterns:
         for n in args.n:
             workers = args.workers or (1 if n <= 200 else 2)
+            idle = 0 if pattern == "blocking" else args.idle  # a quiet blocking stream stops the loop 60 s
             r = run(pattern, n, rate=args.rate, seconds=args.seconds, ramp=args.ramp,
-                    http=args.http, loop=args.loop, workers=workers, freeze=args.gc_freeze)
+                    http=args.http, loop=args.loop, workers=workers, freeze=args.gc_freeze,
+                    heartbeat=args.heartbeat, idle=idle)
             results.append(r)
             print(row(r), flush=True)
+            if idle:
+                print(idle_line(r, args.heartbeat or 15.0), flush=True)
             if r["connect_errors"] or set(r["statuses"]) - {200}:
                 print(f"    connect errors {r['connect_errors']}, statuses {r['statuses']}")
     load1 = os.getloadavg()

@@ -1,10 +1,12 @@
-"""Five ways to stream the same ticker, one route each, compared under load.
+"""Six ways to stream the same ticker, one route each, compared under load.
 
 Every route sends ``n`` stamped events, one every ``interval`` seconds (see
 ``servers/stamp.py``); only the way the stream is written differs:
 
 - ``/recommended``: a plain async generator in a ``StreamingResponse`` with the headers
   proxies look for; its ``finally`` runs when the stream ends or the client leaves.
+- ``/complete``: the recommended pattern, complete (``servers/recommended_stream.py``): a
+  comment at once, ``: ping`` after ``heartbeat`` seconds of silence, ``id:`` on every event.
 - ``/hand``: the source article's code: the same generator with ``await asyncio.sleep(0)``
   after every ``yield`` ("to flush") and no extra headers.
 - ``/sse-starlette``: ``sse_starlette.EventSourceResponse`` (ping every 15 s, four tasks per
@@ -32,6 +34,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.sse import EventSourceResponse as FastAPIEventSourceResponse
 from sse_starlette import EventSourceResponse
 
+from servers.recommended_stream import event_stream
 from servers.stamp import stamped
 
 app = FastAPI(title="concurrency patterns")
@@ -60,6 +63,12 @@ async def recommended(n: int = Count, interval: float = Interval):
             streams["open"] -= 1
 
     return StreamingResponse(event_generator(), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+@app.get("/complete")
+async def complete(n: int = Count, interval: float = Interval, heartbeat: float = Query(15.0, gt=0, le=3600)):
+    return StreamingResponse(event_stream(n, interval, heartbeat), media_type="text/event-stream",
+                             headers=SSE_HEADERS)
 
 
 @app.get("/hand")

@@ -35,6 +35,7 @@ def listening_ports(server) -> set[tuple[str, int]]:
             if c.status == psutil.CONN_LISTEN and c.laddr.port == server.port}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("server", sselab.SERVER_NAMES)
 def test_each_server_streams_on_loopback_and_leaves_nothing(server):
     running = sselab.serve(ticker.app, server=server, name=f"test-{server}")
@@ -51,6 +52,7 @@ def test_each_server_streams_on_loopback_and_leaves_nothing(server):
     assert not server_processes(), server_processes()
 
 
+@pytest.mark.slow
 def test_who_holds_the_headers_until_the_first_event():
     async def measure():
         runs = {}
@@ -71,6 +73,7 @@ def test_who_holds_the_headers_until_the_first_event():
     assert "first event late" in str(sselab.diagnose(runs["uvicorn"].by_media["text/event-stream"]))
 
 
+@pytest.mark.slow
 def test_gunicorn_timeout_kills_a_blocked_worker_and_reload_cuts_a_long_stream():
     g = sselab.serve(first_token.app, server="gunicorn", name="test-gunicorn", options=("--timeout", "2"))
     try:
@@ -86,6 +89,7 @@ def test_gunicorn_timeout_kills_a_blocked_worker_and_reload_cuts_a_long_stream()
         sselab.stop_all()
 
 
+@pytest.mark.slow
 def test_quiet_stream_behind_nginx_read_timeout(needs_nginx):
     async def measure():
         runs = []

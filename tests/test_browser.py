@@ -30,6 +30,7 @@ async def open_pages(urls):
         return {name: await browser.probe(url) for name, url in urls.items()}
 
 
+@pytest.mark.slow
 def test_browser_direct_and_through_nginx(needs_chromium, needs_nginx):
     with sselab.BackgroundServer(browser_page.app, name="test-page", http="h11") as page, \
             sselab.NginxProxy(page) as default, sselab.NginxProxy(page, proxy_buffering=False) as fixed:

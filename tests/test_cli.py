@@ -4,11 +4,14 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 
 def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "sselab", *args], capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.slow
 def test_json_shape(ticker_server, tmp_path):
     png = tmp_path / "t.png"
     done = run_cli("probe", ticker_server.url + "/events?n=4&interval=0.02", "--json", "--plot", str(png))
@@ -39,6 +42,7 @@ def test_help_lists_options():
         assert option in done.stdout
 
 
+@pytest.mark.slow
 def test_compressed_asks_for_what_it_can_decode_and_reports_the_encoding():
     import sselab
     from servers import encoded_stream

@@ -44,6 +44,7 @@ def test_clients_stream_a_chunked_body(ticker_server, name):
     assert t.clock == "shared" and [e.seq for e in t.events] == list(range(N))
 
 
+@pytest.mark.slow
 def test_curl_holds_a_piped_stream_unless_no_buffer(ticker_server, needs_curl):
     buffered = sselab.measure_client("curl", ticker_server.url + STREAM)
     unbuffered = sselab.measure_client("curl -N", ticker_server.url + STREAM)
@@ -52,6 +53,7 @@ def test_curl_holds_a_piped_stream_unless_no_buffer(ticker_server, needs_curl):
     assert buffered.status == 200 and "text/event-stream" in buffered.content_type
 
 
+@pytest.mark.slow
 def test_requests_waits_on_a_close_delimited_body(ticker_server, needs_nginx):
     with sselab.NginxProxy(ticker_server, proxy_buffering=False,
                            extra="chunked_transfer_encoding off;") as proxy:
@@ -64,6 +66,7 @@ def test_requests_waits_on_a_close_delimited_body(ticker_server, needs_nginx):
     assert held(runs["requests iter_content(None)"]), runs["requests iter_content(None)"].reason
 
 
+@pytest.mark.slow
 def test_asgi_transport_holds_and_starlette_testclient_streams():
     in_process = asyncio.run(sselab.measure_asgi(ticker.app, STREAM))
     assert held(in_process) and len(in_process.reads) == 1, in_process.reason
@@ -71,6 +74,7 @@ def test_asgi_transport_holds_and_starlette_testclient_streams():
     assert streams(test_client), test_client.reason
 
 
+@pytest.mark.slow
 def test_read_timeout_shorter_than_pings_ends_a_quiet_stream():
     with sselab.BackgroundServer(heartbeat.app, name="test-quiet") as server:
         url = server.url + "/events?n=2&gap=1.2&heartbeat=0.4"

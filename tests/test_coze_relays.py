@@ -56,6 +56,7 @@ def crowd(name, users=3):
         return asyncio.run(sselab.acrowd(url, users=users))
 
 
+@pytest.mark.slow
 def test_the_article_relay_serves_users_one_at_a_time():
     c = crowd("article")
     assert c.verdict == "one at a time", c.reason
@@ -63,6 +64,7 @@ def test_the_article_relay_serves_users_one_at_a_time():
     assert max(c.firsts) > 2 * (FIRST_DELAY + (DELTAS - 1) * INTERVAL) * 0.9, c.firsts
 
 
+@pytest.mark.slow
 def test_sleep0_lets_users_in_but_their_first_tokens_queue():
     c = crowd("sleep0")
     assert c.verdict != "side by side", c.reason
@@ -70,6 +72,7 @@ def test_sleep0_lets_users_in_but_their_first_tokens_queue():
     assert max(c.firsts) > 1.6 * FIRST_DELAY, c.firsts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["async", "def", "threadpool"])
 def test_the_fixes_serve_users_side_by_side(name):
     c = crowd(name)

@@ -71,6 +71,7 @@ def test_held_layer_follows_the_server_header():
 
 
 # -- the lab's own setups: every mystery of the exercise ----------------------------------
+@pytest.mark.slow
 def test_every_mystery_setup_is_named_right():
     mysteries = sselab.start_mysteries(mystery_setups.SETUPS, "test-diag", query=mystery_setups.QUERY, seed=7)
     try:
@@ -193,6 +194,7 @@ def test_server_that_never_sends_a_byte(capsys):
     assert "could not be judged" in err
 
 
+@pytest.mark.slow
 def test_server_that_never_answers(capsys):
     with sselab.BackgroundServer(quiet, name="test-diag-quiet") as server:
         code, _, err = cli(capsys, server.url + "/no-headers", "--max-seconds", "0.5")
@@ -237,6 +239,7 @@ def test_help_documents_every_option():
         assert option in done.stdout, option
 
 
+@pytest.mark.slow
 def test_the_exercise_solution_runs_on_the_mysteries(capsys):
     import ast
     from pathlib import Path

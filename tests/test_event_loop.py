@@ -85,6 +85,7 @@ def test_achat_stream_records_cancellation():
 
 # -- 1 and 2: the article's pattern, bare StreamingResponse -------------------------------
 
+@pytest.mark.slow
 def test_article_pattern_reaches_one_client_in_time_but_freezes_the_server(http):
     async def main():
         with sselab.BackgroundServer(loop_article.app, name="test-01-article", http=http) as server:
@@ -103,6 +104,7 @@ def test_article_pattern_reaches_one_client_in_time_but_freezes_the_server(http)
 
 # -- 3: the same behind a middleware, and with fastapi.sse ---------------------------------
 
+@pytest.mark.slow
 def test_middleware_delays_every_other_event_until_sleep0_gives_the_loop_a_turn():
     async def main():
         with sselab.BackgroundServer(loop_middleware.app, name="test-01-middleware") as server:
@@ -115,6 +117,7 @@ def test_middleware_delays_every_other_event_until_sleep0_gives_the_loop_a_turn(
     assert sleep0_side.worst > 1.3 * GAP, sleep0_side
 
 
+@pytest.mark.slow
 def test_fastapi_sse_lags_with_and_without_one_sleep0():
     async def main():
         with sselab.BackgroundServer(loop_fastapi_sse.app, name="test-01-sse") as server:

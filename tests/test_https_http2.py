@@ -35,6 +35,7 @@ def test_hypercorn_speaks_http2_and_http11_over_tls_on_loopback_and_stops(certs)
     assert not server.running and not any(t.name.startswith("sselab-hypercorn") for t in threading.enumerate())
 
 
+@pytest.mark.slow
 def test_nginx_tls_buffer_holds_a_buffered_stream_over_http11_but_not_http2(certs, needs_nginx):
     upstream = sselab.serve(ticker.app, name="test-h2-upstream", http="httptools")
     url = "/events?n=12&interval=0.05&pad=300"
@@ -49,6 +50,7 @@ def test_nginx_tls_buffer_holds_a_buffered_stream_over_http11_but_not_http2(cert
     assert sselab.probe(h2.url + url, http2=True, verify=certs.ca_path).verdict == "real-time"
 
 
+@pytest.mark.slow
 def test_an_unread_http2_stream_stops_its_neighbour_not_a_stream_on_its_own_connection(certs):
     server = sselab.serve_hypercorn(flow_control.app, name="test-h2-flow", tls=certs)
     result = asyncio.run(sselab.aflow_control(server.url, flow_control.PROGRESS, verify=certs.ca_path,

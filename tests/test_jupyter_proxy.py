@@ -37,6 +37,7 @@ def held(t):
     return len(t.events) == N and t.summary["largest_burst"] >= N - 1 and t.summary["median_delay"] > 0.15
 
 
+@pytest.mark.slow
 def test_proxy_streams_only_for_exactly_text_event_stream(jupyter, ticker_server):
     url = jupyter.proxy_url(ticker_server.port, STREAM)
     runs = {accept: sselab.probe(url, headers={**jupyter.auth, "Accept": accept})
@@ -68,6 +69,7 @@ def test_token_is_required_and_never_shown(jupyter, ticker_server):
                    for part in p.cmdline())  # in the environment, not on the command line
 
 
+@pytest.mark.slow
 def test_browser_eventsource_streams_through_the_proxy(jupyter):
     if sselab.find_chromium() is None:
         if os.environ.get("CI"):
@@ -84,6 +86,7 @@ def test_browser_eventsource_streams_through_the_proxy(jupyter):
     assert streams(t), t.reason
 
 
+@pytest.mark.slow
 def test_stop_leaves_nothing():
     if not sselab.JupyterServer.available():
         pytest.skip("jupyter-server-proxy is not installed")

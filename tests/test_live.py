@@ -3,6 +3,7 @@
 import asyncio
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 import sselab
@@ -20,6 +21,7 @@ def test_watch_outside_a_notebook_returns_the_timeline(ticker_server):
     assert len(t.events) == 4
 
 
+@pytest.mark.slow
 def test_watch_in_a_live_kernel_updates_one_display(ticker_server, monkeypatch):
     monkeypatch.delenv("SSELAB_HEADLESS", raising=False)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(

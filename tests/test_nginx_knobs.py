@@ -80,6 +80,7 @@ def test_big_events_arrive_one_buffer_at_a_time(h11, needs_nginx):
     assert max(r.bytes for r in t.reads) <= 2 * 4096
 
 
+@pytest.mark.slow
 def test_cache_replays_and_no_cache_header_prevents_it(httptools, needs_nginx):
     extra = "add_header X-Cache-Status $upstream_cache_status always;"
     with sselab.NginxProxy(httptools, name="knobs-nginx", proxy_cache=True, extra=extra) as proxy:
@@ -118,11 +119,13 @@ def test_short_read_timeout_cuts_a_silent_stream(silent, needs_nginx):
     assert len(t.events) <= 3
 
 
+@pytest.mark.slow
 def test_heartbeats_keep_it_open(silent, needs_nginx):
     t = through(silent, GAP + "&heartbeat=0.25", proxy_read_timeout="1s", proxy_buffering=False)
     assert t.ended_by == "eof" and len(t.events) == 6 and t.comments >= 3
 
 
+@pytest.mark.slow
 def test_send_timeout_does_not_cut_a_response(silent, needs_nginx):
     t = through(silent, GAP, proxy_send_timeout="1s", proxy_buffering=False)
     assert t.ended_by == "eof" and len(t.events) == 6

@@ -73,6 +73,7 @@ def test_a_bad_key_is_openais_401_and_the_responses_error_event_is_yielded_not_r
     assert last.type == "error"
 
 
+@pytest.mark.slow
 def test_the_sdk_retries_429_twice_by_default(standin):
     app, base = standin
     with pytest.raises(openai.RateLimitError):
@@ -81,6 +82,7 @@ def test_the_sdk_retries_429_twice_by_default(standin):
     assert sum(c.how == "429" for c in app.ledger.chats) == 3
 
 
+@pytest.mark.slow
 def test_heartbeats_after_an_id_and_a_lone_retry_break_the_sdks_parser(standin):
     _, base = standin
     relay = sselab.serve(openai_reserve.make_app(upstream=base), name="test-openai-reserve").url + "/v1"
@@ -91,6 +93,7 @@ def test_heartbeats_after_an_id_and_a_lone_retry_break_the_sdks_parser(standin):
     assert all("JSONDecodeError" in runs[n].error for n in ("retry", "ids + heartbeat"))
 
 
+@pytest.mark.slow
 def test_relays_one_user_and_who_stops_the_upstream(standin):
     app, base = standin
     cfg = dict(base_url=base, api_key="demo-key", model="any")

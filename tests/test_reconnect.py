@@ -84,6 +84,7 @@ def test_the_ledger_is_unknown_when_the_store_changed():
 
 # --- the resumable pattern survives every fault -------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("client", ["httpx-sse", "eventsource", "fetch"])
 def test_resume_survives_a_network_cut(server, client, request):
     if client != "httpx-sse":
@@ -93,6 +94,7 @@ def test_resume_survives_a_network_cut(server, client, request):
     assert 0.2 < run.resumed_after < 1.5, "retry: 300 brings the client back in about 0.3 s"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("client", ["httpx-sse", "eventsource"])
 def test_resume_survives_an_idle_timeout(server, client, request, needs_nginx):
     if client != "httpx-sse":
@@ -102,6 +104,7 @@ def test_resume_survives_an_idle_timeout(server, client, request, needs_nginx):
     assert_resumed_cleanly(run)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("client", ["httpx-sse", "eventsource"])
 def test_resume_survives_a_restart_when_the_answers_outlive_the_process(client, request):
     if client != "httpx-sse":
@@ -114,6 +117,7 @@ def test_resume_survives_a_restart_when_the_answers_outlive_the_process(client, 
 
 # --- the naive patterns are caught -----------------------------------------------------------
 
+@pytest.mark.slow
 def test_naive_patterns_repeat_lose_or_rerun_after_a_cut(server):
     rerun, live, chat = follow_all(lambda: sselab.NetworkCut(server, after=0.4), "httpx-sse",
                                    ["rerun", "live", "chat"])
@@ -122,12 +126,14 @@ def test_naive_patterns_repeat_lose_or_rerun_after_a_cut(server):
     assert chat.cut and chat.repeated >= 3 and chat.prompts == 2 and chat.model_runs == 2, chat
 
 
+@pytest.mark.slow
 def test_rerun_never_finishes_behind_an_idle_timeout(server, needs_nginx):
     (run,) = follow_all(lambda: sselab.IdleTimeout(server, timeout=1.0, pause=1.6), "httpx-sse", ["rerun"],
                         max_seconds=4)
     assert not run.finished and len(run.connections) >= 2 and run.model_runs >= 2, run
 
 
+@pytest.mark.slow
 def test_answers_kept_in_memory_are_lost_in_a_restart():
     (run,) = follow_all(lambda: sselab.Restart(reconnect_patterns.make_app), "httpx-sse", ["resume"])
     assert run.gave_up and run.lost >= 5 and run.model_runs is None, run
@@ -136,6 +142,7 @@ def test_answers_kept_in_memory_are_lost_in_a_restart():
 
 # --- what EventSource and the parsers do ------------------------------------------------------
 
+@pytest.mark.slow
 def test_eventsource_reconnects_only_after_a_200_event_stream(server, needs_chromium):
     async def run():
         async with sselab.HeadlessBrowser() as browser:
@@ -148,6 +155,7 @@ def test_eventsource_reconnects_only_after_a_200_event_stream(server, needs_chro
     assert "gave up" in str(sselab.reaction_table(list(reactions.values())))
 
 
+@pytest.mark.slow
 def test_eventsource_waits_what_retry_says(needs_chromium):
     hints = (("300", 300), ("none", None))
     servers = {hint: sselab.serve(reconnect_patterns.make_app(retry_ms=ms), name=f"test-retry-{hint}")
@@ -164,6 +172,7 @@ def test_eventsource_waits_what_retry_says(needs_chromium):
     assert 2.0 < delays["none"] < 6.0, "Chromium's kDefaultReconnectDelay is 3000 ms"
 
 
+@pytest.mark.slow
 def test_parsers_on_id_heartbeat_and_retry_framings(needs_chromium):
     async def run():
         async with sselab.HeadlessBrowser() as browser:

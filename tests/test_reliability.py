@@ -64,6 +64,7 @@ def settled(before: dict, seconds: float = 3.0) -> dict:
 
 
 # -- start/stop cycles -----------------------------------------------------------------------
+@pytest.mark.slow
 def test_100_server_cycles_leave_nothing_behind():
     with sselab.serve(ticker.app, name="reliability-warmup"):
         pass  # first start imports and creates what stays for the process's life
@@ -77,6 +78,7 @@ def test_100_server_cycles_leave_nothing_behind():
     assert settled(before) == before
 
 
+@pytest.mark.slow
 def test_100_nginx_cycles_leave_nothing_behind(needs_nginx):
     with sselab.BackgroundServer(ticker.app, name="reliability-upstream") as upstream:
         with sselab.NginxProxy(upstream, name="reliability-warmup"):
@@ -110,6 +112,7 @@ def test_nginx_started_from_a_short_lived_thread_keeps_running(ticker_server, ne
         proxy.stop()
 
 
+@pytest.mark.slow
 def test_killed_jupyter_kernel_leaves_no_nginx(needs_nginx):
     jupyter_client = pytest.importorskip("jupyter_client")
     km, kc = jupyter_client.manager.start_new_kernel(kernel_name="python3")
@@ -147,6 +150,7 @@ def specimen_apps():
             yield info.name, module.app
 
 
+@pytest.mark.slow
 def test_every_specimen_app_listens_on_loopback_only():
     apps = dict(specimen_apps())
     assert "ticker" in apps and "concurrency_patterns" in apps

@@ -151,6 +151,7 @@ def comparable(events) -> list[tuple]:
             if getattr(e, "comment", None) is None and e.data != ""]
 
 
+@pytest.mark.slow
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(streams())
 @example((b"data: a\r" + b"\ndata: b\r\n\r\n", [8, 8]))
@@ -159,6 +160,7 @@ def test_read_boundaries_never_change_the_events(case):
     assert summarize(parse(data, cuts)) == summarize(parse(data))
 
 
+@pytest.mark.slow
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(streams())
 def test_agrees_with_httpx_sse(case):

@@ -36,6 +36,7 @@ def test_nginx_over_tls_streams_and_reports_the_protocol(tls_upstream, http2, pr
     assert t.http_version == protocol and len(t.events) == 10 and t.verdict == "real-time", t.reason
 
 
+@pytest.mark.slow
 def test_cli_http2_with_cacert_and_the_untrusted_error(tls_upstream):
     certs, upstream = tls_upstream
     proxy = sselab.NginxProxy(upstream, name="test-tls-cli", tls=certs, http2=True, proxy_buffering=False).start()
