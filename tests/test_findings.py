@@ -32,28 +32,27 @@ def test_readme_update_replaces_only_the_block():
     assert update_readme(text, "new\n") == f"before\n{START}\nnew\n{END}\nafter"
 
 
-def test_readme_reconnect_table_is_the_last_generated_run():
+def generated_table(name: str) -> str:
+    """assets/<name>.md, after checking the README holds it between assets/make_<name>.py's markers."""
     from importlib.util import module_from_spec, spec_from_file_location
 
-    spec = spec_from_file_location("make_reconnect", ROOT / "assets" / "make_reconnect.py")
+    spec = spec_from_file_location(f"make_{name}", ROOT / "assets" / f"make_{name}.py")
     script = module_from_spec(spec)
     spec.loader.exec_module(script)
-    generated = (ROOT / "assets" / "reconnect.md").read_text()
+    generated = (ROOT / "assets" / f"{name}.md").read_text()
     assert readme_block((ROOT / "README.md").read_text(), script.START, script.END) == generated, \
-        "run assets/make_reconnect.py"
+        f"run assets/make_{name}.py"
+    return generated
+
+
+def test_readme_reconnect_table_is_the_last_generated_run():
+    generated = generated_table("reconnect")
     resume_rows = [line for line in generated.splitlines() if "| resume |" in line and "answers in memory" not in line]
     assert resume_rows and all("nothing lost or repeated" in line for line in resume_rows), resume_rows
 
 
 def test_readme_proxies_table_is_the_last_generated_run():
-    from importlib.util import module_from_spec, spec_from_file_location
-
-    spec = spec_from_file_location("make_proxies", ROOT / "assets" / "make_proxies.py")
-    script = module_from_spec(spec)
-    spec.loader.exec_module(script)
-    generated = (ROOT / "assets" / "proxies.md").read_text()
-    assert readme_block((ROOT / "README.md").read_text(), script.START, script.END) == generated, \
-        "run assets/make_proxies.py"
+    generated = generated_table("proxies")
     rows = {tuple(cell.strip() for cell in line.strip("|").split("|")[:3]): line
             for line in generated.splitlines() if line.startswith("| ") and "---" not in line}
     assert "batched" in rows["HAProxy", "defaults", "stream"]
