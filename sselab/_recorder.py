@@ -90,7 +90,7 @@ class Recorder:
 
     def timeline(self, url: str, status: int, headers, ended_by: str,
                  http_version: str = "HTTP/1.1") -> Timeline:
-        events, clock = self.events, None
+        events, clock = list(self.events), None  # a snapshot: a live watch draws it while reads go on
         if events and all(e.sent is not None for e in events):
             delays = [e.arrived - e.sent for e in events]
             plausible = min(delays) > -0.005 and max(delays) < 3600
@@ -101,7 +101,7 @@ class Recorder:
                           for e in events]
         return Timeline(
             url=url, status=status, content_type=headers.get("content-type", ""),
-            reads=self.reads, events=events, comments=self.comments, clock=clock,
+            reads=list(self.reads), events=events, comments=self.comments, clock=clock,
             ended_by=ended_by, headers=dict(headers), headers_at=self.headers_at,
             http_version=http_version, promised=self.promised, retry=self.parser.retry,
             ended_at=None if ended_by == "running" else time.monotonic() - self.t0)
