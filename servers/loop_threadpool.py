@@ -12,7 +12,7 @@ whenever the garbage collector gets to it.
     uvicorn servers.loop_threadpool:app --port 8000
     curl -N 'http://127.0.0.1:8000/stream?n=5&gap=0.5'
 
-Introduced in notebooks/01_event_loop.ipynb.
+Introduced in notebooks/01_event_loop.ipynb; /stream-closing in notebooks/02_leaving_early.ipynb.
 """
 
 from contextlib import closing

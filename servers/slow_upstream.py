@@ -14,7 +14,7 @@ item was handed over, on which thread, and when and how the stream ended:
 - ``"cancelled"``: (async twin only) the task awaiting it was cancelled;
 - ``"running"``: not ended yet (or abandoned, never closed).
 
-Notebook 01 (the event loop) reads these records to tell, after a client leaves, whether
+Notebook 02 (leaving early) reads these records to tell, after a client leaves, whether
 the upstream kept working for nobody and when (if ever) it was closed. The specimens that
 use it are ``servers/loop_*.py``.
 """

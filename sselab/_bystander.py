@@ -3,7 +3,8 @@
 Defined in notebooks/01_event_loop.ipynb. A server whose event loop is blocked answers
 nobody, so the longest wait of this bystander is how long the loop was frozen while the
 stream ran. The bystander uses its own connection, opened (and warmed up with one request)
-before the stream starts.
+before the stream starts. ``plot_leaving`` draws what an upstream did after its client left,
+for notebooks/02_leaving_early.ipynb.
 """
 
 from __future__ import annotations

@@ -1,19 +1,23 @@
-"""The event-loop story of notebooks/01_event_loop.ipynb, held with wide margins.
+"""The event-loop story of notebooks 01 (the event loop) and 02 (leaving early), held with wide margins.
 
 A blocking SDK iterator inside an ``async def`` generator (servers/loop_*.py). On the
 versions the notebook was written on (FastAPI 0.165, Starlette 1.10, anyio 4.16, uvicorn
 0.54), each test below pins one outcome the notebook teaches. If a library upgrade changes
 one, the test fails and the notebook's explanation needs a look, rather than quietly
 teaching a wrong lesson. Margins are several-fold: the effects are whole upstream gaps
-(100 ms) against a few milliseconds.
+(100 ms) against a few milliseconds. The notebooks measure on h11 only and say that httptools
+behaves the same; the tests below run on both, so that sentence is checked.
 """
 
 import ast
 import asyncio
+import re
 import statistics
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import nbformat
 import pytest
 
 import sselab
@@ -105,9 +109,9 @@ def test_article_pattern_reaches_one_client_in_time_but_freezes_the_server(http)
 # -- 3: the same behind a middleware, and with fastapi.sse ---------------------------------
 
 @pytest.mark.slow
-def test_middleware_delays_every_other_event_until_sleep0_gives_the_loop_a_turn():
+def test_middleware_delays_every_other_event_until_sleep0_gives_the_loop_a_turn(http):
     async def main():
-        with sselab.BackgroundServer(loop_middleware.app, name="test-01-middleware") as server:
+        with sselab.BackgroundServer(loop_middleware.app, name="test-01-middleware", http=http) as server:
             return (await with_bystander(server, "/stream"),
                     await with_bystander(server, "/stream-sleep0"))
 
@@ -118,9 +122,9 @@ def test_middleware_delays_every_other_event_until_sleep0_gives_the_loop_a_turn(
 
 
 @pytest.mark.slow
-def test_fastapi_sse_lags_with_and_without_one_sleep0():
+def test_fastapi_sse_lags_with_and_without_one_sleep0(http):
     async def main():
-        with sselab.BackgroundServer(loop_fastapi_sse.app, name="test-01-sse") as server:
+        with sselab.BackgroundServer(loop_fastapi_sse.app, name="test-01-sse", http=http) as server:
             return (await with_bystander(server, "/stream"),
                     await with_bystander(server, "/stream-sleep0"))
 
@@ -134,10 +138,10 @@ def test_fastapi_sse_lags_with_and_without_one_sleep0():
 
 @pytest.mark.parametrize("app", [loop_def_generator.app, loop_threadpool.app, loop_async_upstream.app],
                          ids=["def-generator", "iterate_in_threadpool", "async-upstream"])
-def test_real_fixes_keep_a_second_client_waiting_far_less_than_a_gap(app):
+def test_real_fixes_keep_a_second_client_waiting_far_less_than_a_gap(app, http):
     """The blocking variants make it wait over 1.3 gaps at worst (measured: 2-5 gaps)."""
     async def main():
-        with sselab.BackgroundServer(app, name="test-01-fix") as server:
+        with sselab.BackgroundServer(app, name="test-01-fix", http=http) as server:
             return await with_bystander(server, "/stream")
 
     stream, side = asyncio.run(main())
@@ -147,13 +151,17 @@ def test_real_fixes_keep_a_second_client_waiting_far_less_than_a_gap(app):
     assert side.worst < 1.5 * GAP, side  # measured: 20-50 ms, up to 110 ms on a loaded machine
 
 
-# -- 5: the client leaves -----------------------------------------------------------------
+# -- notebook 02: the client leaves ----------------------------------------------------------
 
 LEAVING = {  # route -> (how the source ends, most items made for nobody)
     (loop_article, "/stream"): ("finished", 9),
     (loop_article, "/stream-sleep0"): ("closed", 6),
     (loop_middleware, "/stream"): ("running", 7),
+    # with sleep(0) behind another task, the cancellation lands at the sleep(0) or in that task's
+    # send, whichever it is waiting in: a race (measured: mostly closed), as notebook 02 says
+    (loop_middleware, "/stream-sleep0"): ("closed or running", 6),
     (loop_fastapi_sse, "/stream"): ("running", 7),
+    (loop_fastapi_sse, "/stream-sleep0"): ("closed or running", 6),
     (loop_threadpool, "/stream"): ("running", 2),
     (loop_def_generator, "/stream"): ("running", 2),
     (loop_threadpool, "/stream-closing"): ("closed", 2),
@@ -162,23 +170,38 @@ LEAVING = {  # route -> (how the source ends, most items made for nobody)
 
 
 @pytest.mark.parametrize("module, path", list(LEAVING), ids=[f"{m.__name__[8:]}{p}" for m, p in LEAVING])
-def test_what_a_client_leaving_does_to_the_upstream(module, path):
+def test_what_a_client_leaving_does_to_the_upstream(module, path, http):
     async def main():
-        with sselab.BackgroundServer(module.app, name="test-01-leave") as server:
+        with sselab.BackgroundServer(module.app, name="test-02-leave", http=http) as server:
             return await leave_after_one(server, path)
 
     record, left = asyncio.run(main())
     how, most_for_nobody = LEAVING[module, path]
-    assert record.how == how, (record, "the upstream ended differently than notebook 01 says")
+    assert record.how in how.split(" or "), (record, "the upstream ended differently than notebook 02 says")
     assert record.produced_after(left) <= most_for_nobody, record
     if how == "finished":  # never noticed: it made every remaining item for nobody
         assert record.produced_after(left) == 9, record
-    if how in ("closed", "cancelled"):
+    if record.how in ("closed", "cancelled"):
         assert record.ended - left < (most_for_nobody + 1) * GAP, record
 
 
-# -- the exercise's answer ----------------------------------------------------------------
+# -- the exercises' answers and the diagrams -------------------------------------------------
 
-def test_solution_compiles_with_top_level_await():
-    source = (ROOT / "notebooks" / "solutions" / "01_event_loop.py").read_text()
-    compile(source, "01_event_loop.py", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+@pytest.mark.parametrize("name", ["01_event_loop", "02_leaving_early"])
+def test_solution_compiles_with_top_level_await(name):
+    source = (ROOT / "notebooks" / "solutions" / f"{name}.py").read_text()
+    compile(source, f"{name}.py", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+
+
+@pytest.mark.parametrize("name, diagram", [("01_event_loop", "task_handover.svg"),
+                                           ("02_leaving_early", "disconnect.svg"),
+                                           ("03_network", "nagle_delayed_ack.svg")])
+def test_the_notebook_shows_its_diagram_and_the_file_is_svg(name, diagram):
+    """A relative link that works in JupyterLab and in the book; a real SVG with a title."""
+    path = ROOT / "notebooks" / f"{name}.ipynb"
+    markdown = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+    linked = re.findall(r"!\[[^\]]*\]\((\.\./assets/diagrams/[^)]+)\)", markdown)
+    assert f"../assets/diagrams/{diagram}" in linked, linked
+    svg = ET.parse(path.parent / f"../assets/diagrams/{diagram}").getroot()
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg" and svg.get("viewBox"), svg.attrib
+    assert svg.find("{http://www.w3.org/2000/svg}title") is not None, "a <title> for screen readers"
