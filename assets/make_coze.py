@@ -1,7 +1,8 @@
 """assets/coze.png: three users of a Coze relay at once, with the real cozepy SDK and the stand-in.
 
-Rows: the article's relay (sync SDK in an ``async def`` generator), the same with
-``await asyncio.sleep(0)``, and ``AsyncCoze``; one panel per user, on one time axis.
+One crowd figure (``sselab.plot_crowd``): a panel per relay, the article's (sync SDK in an
+``async def`` generator), the same with ``await asyncio.sleep(0)``, and ``AsyncCoze``, titled
+with the crowd's verdict; a row per user (the top row: one user alone), all on one time axis.
 Run by scripts/figures; every number in the figure comes from this run (notebook 10).
 """
 
@@ -28,9 +29,8 @@ def main() -> None:
     app = coze_standin.CozeStandIn(first_delay=0.3, interval=0.04, deltas=15)
     with sselab.BackgroundServer(app, name="figure-coze-standin") as standin:
         crowds = asyncio.run(measure(standin.url))
-    runs = {f"{name}, {user}": t for name, c in crowds.items() for user, t in c.runs().items()}
     out = Path(__file__).with_name("coze.png")
-    sselab.plot_runs(runs, ncols=3).savefig(out, dpi=100)
+    sselab.plot_crowd(crowds).savefig(out, dpi=100)
     print(sselab.crowd_table(crowds))
     print(f"wrote {out}")
 

@@ -22,6 +22,7 @@ before = matplotlib.rcParams.copy()  # copy() does not resolve the backend (read
 threads, run = threading.active_count(), asyncio.run
 import sselab, servers
 assert "matplotlib.pyplot" not in sys.modules, "pyplot was imported"
+assert "ipywidgets" not in sys.modules, "ipywidgets was imported (only a live panel needs it)"
 assert matplotlib.rcParams.copy() == before, "rcParams changed"
 assert threading.active_count() == threads, "a thread was started"
 assert asyncio.run is run, "asyncio was patched"
