@@ -4,6 +4,7 @@ Used by the tests (every notebook, twice in one kernel: a re-run must not fail o
 by ``benchmarks/series_runtime.py``. nbmake runs a notebook once per kernel; the re-run in
 the same kernel is the case a learner hits, so this is built on nbclient directly.
 Cells tagged ``skip-execution`` (the real-Coze-bot cells) are skipped, as nbclient does.
+``save_to`` keeps the executed notebook of the last pass, which the book (``sselab._book``) renders.
 """
 
 from __future__ import annotations
@@ -43,11 +44,14 @@ class NotebookRun:
 
 
 def run_notebook(path: str | Path, *, passes: int = 2, timeout: int = 300,
-                 check_leaks: bool = True) -> NotebookRun:
+                 check_leaks: bool = True, save_to: Path | None = None,
+                 env: dict[str, str] | None = None) -> NotebookRun:
     """Run every cell ``passes`` times in one fresh kernel; raise on the first error.
 
     After the last pass, check that nothing the notebook started is still running.
     Returns the wall time of each pass and all text the outputs contained (for secret scans).
+    ``save_to``: write the notebook with the last pass's outputs there (without the leak check).
+    ``env``: the kernel's environment (default: ours), always with ``SSELAB_HEADLESS=1``.
     """
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
@@ -58,7 +62,7 @@ def run_notebook(path: str | Path, *, passes: int = 2, timeout: int = 300,
     run = NotebookRun(path)
     texts: list[str] = []
     # The kernel gets our environment plus SSELAB_HEADLESS=1: live plots draw once, at the end.
-    with client.setup_kernel(env={**os.environ, "SSELAB_HEADLESS": "1"}):
+    with client.setup_kernel(env={**(os.environ if env is None else env), "SSELAB_HEADLESS": "1"}):
         for n in range(passes):
             start = time.monotonic()
             for index, cell in enumerate(nb.cells):
@@ -71,7 +75,24 @@ def run_notebook(path: str | Path, *, passes: int = 2, timeout: int = 300,
                     run.findings += _findings(cell)
             run.seconds.append(time.monotonic() - start)
     run.outputs_text = "\n".join(texts)
+    if save_to is not None:
+        _save(nb, Path(save_to), drop_last=check_leaks)
     return run
+
+
+def _save(nb, path: Path, *, drop_last: bool) -> None:
+    """Write the executed notebook, numbered 1, 2, ... as after one run in a fresh kernel."""
+    nb = nbformat.from_dict(nb)  # a copy
+    if drop_last:
+        nb.cells.pop()
+    code = [c for c in nb.cells if c.cell_type == "code" and c.get("execution_count")]
+    for number, cell in enumerate(code, 1):
+        cell.execution_count = number
+        for output in cell.outputs:
+            if "execution_count" in output:
+                output.execution_count = number
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
 
 
 def _texts(cell) -> list[str]:
