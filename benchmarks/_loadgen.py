@@ -123,10 +123,19 @@ async def _main(host, port, path, indices, total, ramp, start_at, end_at):
     return out
 
 
-def worker(conn, host, port, path, indices, total, ramp, start_at, end_at) -> None:
-    """Process entry point: run the streams ``indices`` of ``total`` and send the results."""
+def worker(conn, host, port, path, indices, total, ramp, start_at, end_at, loop: str = "asyncio") -> None:
+    """Process entry point: run the streams ``indices`` of ``total`` and send the results.
+
+    ``loop="uvloop"`` runs the same code on uvloop (benchmarks/servers.py's ``--loadgen-loop``).
+    """
     raise_fd_limit(len(indices) + 256)
-    try:  # plain asyncio, like the server by default: its loop lag has the same resolution
-        conn.send(asyncio.run(_main(host, port, path, indices, total, ramp, start_at, end_at)))
+    main = _main(host, port, path, indices, total, ramp, start_at, end_at)
+    try:  # plain asyncio by default, like the server: its loop lag has the same resolution
+        if loop == "uvloop":
+            import uvloop
+
+            conn.send(uvloop.run(main))
+        else:
+            conn.send(asyncio.run(main))
     finally:
         conn.close()
