@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+from _loadgen import stop_server_process
 
 from sselab._asgi_servers import CHILD_SERVERS, ChildServer
 from sselab._tied import TiedProgram
@@ -100,14 +101,7 @@ class ThreadServer:
         self.port, self.pid = self.conn.recv(), self.process.pid
 
     def stop(self) -> None:
-        try:
-            self.conn.send("stop")
-        except OSError:
-            pass
-        self.process.join(5)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(5)
+        stop_server_process(self.process, self.conn)
 
 
 # -- a server on its command line (the series' ChildServer) ------------------------------------

@@ -139,3 +139,27 @@ def worker(conn, host, port, path, indices, total, ramp, start_at, end_at, loop:
             conn.send(asyncio.run(main))
     finally:
         conn.close()
+
+
+def collect(pipes, procs) -> list[dict]:
+    """Each load-generator process's results (a process that sent none within 30 s is skipped), then join it."""
+    results = []
+    for parent, proc in zip(pipes, procs):
+        if parent.poll(30):
+            results.append(parent.recv())
+        proc.join(10)
+        if proc.is_alive():
+            proc.kill()
+    return results
+
+
+def stop_server_process(process, conn) -> None:
+    """Ask a server process started by a benchmark to stop; kill it if it has not within 5 s."""
+    try:
+        conn.send("stop")
+    except OSError:
+        pass
+    process.join(5)
+    if process.is_alive():
+        process.kill()
+        process.join(5)

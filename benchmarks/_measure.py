@@ -26,7 +26,7 @@ from pathlib import Path
 
 import psutil
 from _launch import Spec, launch, processes, warm_up
-from _loadgen import worker
+from _loadgen import collect, worker
 
 CTX = mp.get_context("spawn")
 
@@ -113,13 +113,7 @@ def measure(spec: Spec, pattern: str, n: int, *, rate: float = 10.0, seconds: fl
         cpu1, busy1, wall1 = _cpu(procs), _busy(), time.monotonic()
         _ask(stats, "dump", 1)
         inside = _collect(stats, 1, spec.workers)
-        results = []
-        for parent, proc in zip(pipes, gens):
-            if parent.poll(30):
-                results.append(parent.recv())
-            proc.join(10)
-            if proc.is_alive():
-                proc.kill()
+        results = collect(pipes, gens)
     finally:
         if server is not None:
             server.stop()

@@ -36,7 +36,7 @@ from array import array
 from pathlib import Path
 
 import psutil
-from _loadgen import LAG_TICK, loop_lag, raise_fd_limit, worker
+from _loadgen import LAG_TICK, collect, loop_lag, raise_fd_limit, stop_server_process, worker
 
 ROOT = Path(__file__).resolve().parent.parent
 PATTERNS = ["recommended", "complete", "hand", "sse-starlette", "fastapi-sse", "blocking"]
@@ -114,14 +114,7 @@ class ServerProcess:
         return self.conn.recv() if what == "stats" else None
 
     def stop(self) -> None:
-        try:
-            self.conn.send("stop")
-        except OSError:
-            pass
-        self.process.join(5)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(5)
+        stop_server_process(self.process, self.conn)
 
 
 # -- one run --------------------------------------------------------------------------------
@@ -161,13 +154,7 @@ def run(pattern: str, n: int, *, rate: float, seconds: float, ramp: float, http:
         pauses = [p for _, p, _ in gcs]
         full = [p for g, p, _ in gcs if g == 2]
         collected = sum(c for _, _, c in gcs)
-        results = []
-        for parent, proc in zip(pipes, procs):
-            if parent.poll(30):
-                results.append(parent.recv())
-            proc.join(10)
-            if proc.is_alive():
-                proc.kill()
+        results = collect(pipes, procs)
     finally:
         server.stop()
     quiet = results.pop() if idle and len(results) == len(jobs) else None
