@@ -1,4 +1,4 @@
-"""The app every server serves in benchmarks/servers.py and ceilings.py, measured from inside.
+"""The app every server serves in benchmarks/asgi_servers.py and ceilings.py, measured from inside.
 
 ``servers.concurrency_patterns.app``, wrapped so that each process that serves it (the process
 uvicorn or hypercorn runs in, or each worker of gunicorn, granian, ``uvicorn --workers``, and

@@ -1,4 +1,4 @@
-"""Start one ASGI server for benchmarks/servers.py and ceilings.py, the way the series starts it.
+"""Start one ASGI server for benchmarks/asgi_servers.py and ceilings.py, the way the series starts it.
 
 Every server serves ``benchmarks/_bench_app.py`` (the patterns of servers/concurrency_patterns.py,
 recording loop lag and GC pauses in each serving process) on 127.0.0.1:
@@ -75,7 +75,6 @@ def _serve_in_process(conn, spec: Spec, stats: str, fds: int) -> None:
 
     raise_fd_limit(fds)
     os.environ["SSE_BENCH_STATS"] = stats
-    sys.path.insert(0, str(BENCH.parent))  # else benchmarks/servers.py would shadow the servers package
     from _bench_app import app
 
     import sselab
@@ -119,7 +118,7 @@ class BenchChild(ChildServer):
         self.stats = stats
 
     def environment(self, prefix: Path) -> dict[str, str]:
-        # the repository first: benchmarks/servers.py must not shadow the servers package
+        # the repository and benchmarks/ (for _bench_app) on the path of a server run by its command line
         path = os.pathsep.join(p for p in (str(BENCH.parent), str(BENCH), os.environ.get("PYTHONPATH", "")) if p)
         return {"PYTHONPATH": path, "SSE_BENCH_STATS": str(self.stats)}
 

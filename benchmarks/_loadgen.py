@@ -126,7 +126,7 @@ async def _main(host, port, path, indices, total, ramp, start_at, end_at):
 def worker(conn, host, port, path, indices, total, ramp, start_at, end_at, loop: str = "asyncio") -> None:
     """Process entry point: run the streams ``indices`` of ``total`` and send the results.
 
-    ``loop="uvloop"`` runs the same code on uvloop (benchmarks/servers.py's ``--loadgen-loop``).
+    ``loop="uvloop"`` runs the same code on uvloop (benchmarks/asgi_asgi_servers.py's ``--loadgen-loop``).
     """
     raise_fd_limit(len(indices) + 256)
     main = _main(host, port, path, indices, total, ramp, start_at, end_at)

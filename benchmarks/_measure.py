@@ -1,4 +1,4 @@
-"""One run for benchmarks/servers.py and ceilings.py: N streams against one server, measured.
+"""One run for benchmarks/asgi_servers.py and ceilings.py: N streams against one server, measured.
 
 A fresh server (benchmarks/_launch.py) per run; load-generator processes (benchmarks/_loadgen.py,
 the same as benchmarks/concurrency.py's) open N streams of ``rate`` stamped events per second for

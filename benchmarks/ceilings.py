@@ -5,7 +5,7 @@
     python benchmarks/ceilings.py --quick          # 3 curves, 3 s streams, 25 % resolution: ~3-5 min
     python benchmarks/ceilings.py --from build/bench/ceilings.json   # table and figure again, from saved results
     python benchmarks/ceilings.py --from a.json b.json --no-figure   # several runs, and a table of them together
-                                                 # (servers.py's JSON may be one of them: its runs count as trials)
+                                                 # (asgi_servers.py's JSON may be one of them: its runs count as trials)
 
 A server *holds* N streams when every event of every stream is delivered within the run and
 the p99 delay (yield to read) is at most 10 ms (``--p99``), under benchmarks/concurrency.py's load
@@ -276,12 +276,12 @@ def main(argv=None) -> None:
                              "runs, also a table of them together")
     args = parser.parse_args(argv)
     if args.saved:
-        runs = [json.loads(Path(p).read_text()) for p in args.saved]  # servers.py's JSON: its runs count too
+        runs = [json.loads(Path(p).read_text()) for p in args.saved]  # asgi_servers.py's JSON: its runs count too
         for meta in runs:
             if "curves" in meta:
                 report(meta)
         if len(runs) > 1:
-            print(f"\n{len(runs)} runs together (trials of servers.py's JSON included):")
+            print(f"\n{len(runs)} runs together (trials of asgi_servers.py's JSON included):")
             merged(runs, args.contended)
         runs = [m for m in runs if "curves" in m]
         meta = runs[-1]

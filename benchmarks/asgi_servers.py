@@ -1,9 +1,9 @@
 """SSE under every ASGI server the series covers: the recommended route at 100, 500 and 1000 streams.
 
-    python benchmarks/servers.py                        # the full run: 9 servers x N = 100 500 1000, ~8 min
-    python benchmarks/servers.py --quick                # 3 servers x N = 50 200, 3 s streams, ~1.2 min
-    python benchmarks/servers.py --servers uvicorn daphne --n 1000
-    python benchmarks/servers.py --print build/bench/servers.json     # the table again, from saved results
+    python benchmarks/asgi_servers.py                        # the full run: 9 servers x N = 100 500 1000, ~8 min
+    python benchmarks/asgi_servers.py --quick                # 3 servers x N = 50 200, 3 s streams, ~1.2 min
+    python benchmarks/asgi_servers.py --servers uvicorn daphne --n 1000
+    python benchmarks/asgi_servers.py --print build/bench/servers.json     # the table again, from saved results
 
 The load is benchmarks/concurrency.py's: ``/recommended`` of servers/concurrency_patterns.py,
 N streams x 10 stamped events/s for 10 s, opened over 1 s, a run ending 2 s after the last
@@ -106,7 +106,7 @@ def main(argv=None) -> None:
     out = Path(args.json or ROOT / "build" / "bench" / ("servers-quick.json" if args.quick else "servers.json"))
 
     raise_fd_limit(max(ns) + 1024)  # the child servers inherit it
-    command = "python benchmarks/servers.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python benchmarks/asgi_servers.py " + " ".join(argv if argv is not None else sys.argv[1:])
     load0, t0, started = os.getloadavg(), time.monotonic(), time.strftime("%Y-%m-%d %H:%M:%S")
     print(f"command: {command.strip()}\nversions: {versions()}\n"
           f"machine: {os.cpu_count()} CPUs, load average before {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}")
