@@ -1,7 +1,7 @@
 """assets/proxies.png and assets/proxies.md: every proxy × setting × check, in front of h11 and httptools.
 
 Run by scripts/figures; needs the six proxies (notebook 06; scripts/setup installs them).
-Runs the notebook's matrix (``sselab.ameasure_proxy`` for each proxy), draws it, writes the
+Runs the notebook's matrix (``sselab.ameasure_proxies``), draws it, writes the
 table as Markdown and puts it in the README between its proxies markers
 (tests/test_findings.py checks the README against assets/proxies.md).
 """
@@ -21,12 +21,11 @@ async def measure() -> list:
     try:
         upstreams = {http: sselab.serve(proxy_streams.app, name=f"figure-proxies-{http}", http=http)
                      for http in ("h11", "httptools")}
-        runs = []
-        for name, binary in sselab.installed_proxies().items():
+        installed = sselab.installed_proxies()
+        for name, binary in installed.items():
             if binary is None:
                 raise SystemExit(f"{name} is not installed: run scripts/setup first")
-            runs += await sselab.ameasure_proxy(name, upstreams)
-        return runs
+        return await sselab.ameasure_proxies(installed, upstreams)
     finally:
         sselab.stop_all()
 

@@ -16,15 +16,11 @@ SETUPS = {"uvicorn (h11)": dict(server="uvicorn", http="h11"),
 
 
 async def measure() -> list:
-    runs = []
     try:
-        for label, options in SETUPS.items():
-            server = sselab.serve(first_token.app, name=f"figure-{label}", **options)
-            runs.append(await sselab.ameasure_server(label, server, first=1.0))
-            server.stop()
+        servers = sselab.serve_each(first_token.app, SETUPS, prefix="figure-")
+        return await sselab.ameasure_servers(servers, first=1.0)
     finally:
         sselab.stop_all()
-    return runs
 
 
 def main() -> None:

@@ -41,7 +41,7 @@ Where to look, by role (each module has one job; none imports a specimen from ``
                                                          Timeline --> plot_*, tables
 """
 
-from ._asgi_servers import SERVER_NAMES, ChildServer
+from ._asgi_servers import SERVER_NAMES, ChildServer, serve_each
 from ._browser import BrowserError, HeadlessBrowser, chromium_version, find_chromium
 from ._bystander import Bystander, abystander, plot_leaving, plot_waits
 from ._claims import ClaimTable, judge_claims
@@ -52,7 +52,7 @@ from ._controls import Control, ControlPanel, crowd_panel, nginx_panel
 from ._diagnose import DecisionTree, Diagnosis, decision_tree, diagnose
 from ._env import environment_report, versions
 from ._eventsource_rules import Reaction, RetryDelay, areply_reactions, aretry_delays, reaction_table, retry_table
-from ._faults import CLIENT_NAMES, IdleTimeout, NetworkCut, Restart, afollow
+from ._faults import CLIENT_NAMES, IdleTimeout, NetworkCut, Restart, afollow, afollow_each
 from ._frame_variants import Parsed, aframe_variants, frame_table
 from ._front import TcpFront
 from ._h2flow import FlowControl, aflow_control
@@ -82,7 +82,7 @@ from ._proxies import (
     installed_proxies,
     proxy_versions,
 )
-from ._proxy_runs import ProxyRun, ProxyTable, ameasure_proxy, proxy_table, recommended_config
+from ._proxy_runs import ProxyRun, ProxyTable, ameasure_proxies, ameasure_proxy, proxy_table, recommended_config
 from ._proxy_signature import which_proxy
 from ._reconnect import Followed, reconnect_table
 from ._registry import CERTIFICATES as _CERTIFICATES
@@ -91,13 +91,16 @@ from ._repeat import Repeats, arepeat
 from ._report import VerdictGrid, VerdictTable, text_report, verdict_grid, verdict_table
 from ._server import BackgroundServer, ServerError, running_servers, serve, stop_servers
 from ._server_runs import (
+    BackgroundProbes,
     QuietRun,
     Reload,
     ServerRun,
     Silence,
     ameasure_server,
+    ameasure_servers,
     aquiet,
     awhile_reloading,
+    probe_in_background,
     quiet_table,
     server_table,
     silence_table,
@@ -111,10 +114,13 @@ __all__ = [
     "acrowd",
     "aflow_control",
     "afollow",
+    "afollow_each",
     "aframe_variants",
     "ahop_headers",
+    "ameasure_proxies",
     "ameasure_proxy",
     "ameasure_server",
+    "ameasure_servers",
     "aopen_many",
     "ApacheProxy",
     "aprobe",
@@ -123,6 +129,7 @@ __all__ = [
     "areply_reactions",
     "aretry_delays",
     "awhile_reloading",
+    "BackgroundProbes",
     "BackgroundServer",
     "BrowserError",
     "Bystander",
@@ -192,6 +199,7 @@ __all__ = [
     "plot_timeline",
     "plot_waits",
     "probe",
+    "probe_in_background",
     "ProbeError",
     "PROXY_CLASSES",
     "proxy_table",
@@ -221,6 +229,7 @@ __all__ = [
     "sdk_table",
     "SdkRun",
     "serve",
+    "serve_each",
     "serve_hypercorn",
     "SERVER_NAMES",
     "server_table",

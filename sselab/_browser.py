@@ -116,8 +116,10 @@ class HeadlessBrowser:
             if headers:
                 await page.set_extra_http_headers(headers)
             await page.goto(page_url)
+            # a look every 50 ms: playwright's default (every animation frame, 60 times a second in
+            # every open page) costs the pages being measured side by side their CPU
             await page.wait_for_function("window.sselab && window.sselab.done",
-                                         timeout=max_seconds * 1000)
+                                         timeout=max_seconds * 1000, polling=50)
             return await page.evaluate("window.sselab")
         finally:
             await page.close()

@@ -14,6 +14,7 @@ the requests the server saw; :func:`aretry_delays` times the reconnect for each 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import httpx
@@ -46,15 +47,16 @@ class Reaction:
 
 
 async def areply_reactions(browser, base: str, *, replies=REPLIES, seconds: float = 1.5) -> list[Reaction]:
-    """Open an EventSource on a reply of each (status, media type); count what follows."""
-    reactions = []
-    for status, media in replies:
+    """Open an EventSource on a reply of each (status, media type), all at once (each page
+    follows an answer of its own, and the server counts requests per answer); count what follows."""
+    async def reaction(status: int, media: str) -> Reaction:
         run = await afollow_browser(browser, base, pattern="reply", max_seconds=seconds, close_on_done=False,
-                                    extra={"status": status, "media": media})
+                                    ledger=False, extra={"status": status, "media": media})
         async with httpx.AsyncClient(timeout=5) as client:
             requests = (await client.get(f"{base}/answers/{run.answer_id}")).json()["requests"]
-        reactions.append(Reaction(status, media, requests, seconds, run.note))
-    return reactions
+        return Reaction(status, media, requests, seconds, run.note)
+
+    return list(await asyncio.gather(*(reaction(status, media) for status, media in replies)))
 
 
 class ReactionTable(Table):
@@ -80,17 +82,18 @@ class RetryDelay:
 
 
 async def aretry_delays(browser, servers: dict[str, object], cut) -> list[RetryDelay]:
-    """For each ``{hint: server}``, cut one stream (``cut(server)`` -> a NetworkCut) and time the reconnect."""
+    """For each ``{hint: server}``, cut one stream (``cut(server)`` -> a NetworkCut) and time the
+    reconnect; the servers all at once (each has its own cut)."""
     from ._faults import afollow
 
-    delays = []
-    for hint, server in servers.items():
+    async def delay(hint: str, server) -> RetryDelay:
         async with cut(server) as path:
             run = await afollow("eventsource", path, browser=browser, max_seconds=8)
         first, *rest = run.connections or [None]
         waited = rest[0].opened - first.ended if rest and first.ended is not None else None
-        delays.append(RetryDelay(hint, waited))
-    return delays
+        return RetryDelay(hint, waited)
+
+    return list(await asyncio.gather(*(delay(hint, server) for hint, server in servers.items())))
 
 
 class RetryTable(Table):

@@ -55,11 +55,14 @@ class FlowControl:
 
 async def aflow_control(base_url: str, progress: dict, *, verify, mb: int = 40,
                         events: str = "/events?n=20&interval=0.05", settle: float = 1.0,
-                        max_seconds: float = 4.0) -> FlowControl:
+                        max_seconds: float = 2.5) -> FlowControl:
     """Leave ``/bulk?mb=`` unread on one HTTP/2 connection; probe ``events`` on it and on another.
 
-    ``progress`` is ``servers.flow_control.PROGRESS`` of the app behind ``base_url`` (run in
-    this process), read to see whether the server kept pulling from the generator.
+    Each probe runs for at most ``max_seconds`` (the stream lasts 1 s: a stream that stopped
+    has then been silent for over a second); the one on its own connection runs second, once
+    the bulk response has filled the windows and its server is quiet. ``progress`` is
+    ``servers.flow_control.PROGRESS`` of the app behind ``base_url`` (run in this process),
+    read to see whether the server kept pulling from the generator.
     """
     timeout = httpx.Timeout(max_seconds + 5)
     async with httpx.AsyncClient(http2=True, verify=_tls(verify), trust_env=False, timeout=timeout) as shared:

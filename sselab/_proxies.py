@@ -281,9 +281,12 @@ class VarnishProxy(LabProxy):
 
     def command(self, binary, port, prefix):
         # -F foreground, -n its working dir, -j none: no privilege separation (unprivileged),
-        # -T none: no management port, -s malloc: cache in memory.
+        # -T none: no management port, -s malloc: cache in memory. cc_command: the C compiler
+        # that turns the VCL into a shared object (its default command, %D), without optimising
+        # (-O0 halves the 0.35 s of CPU a start takes; the VCL runs a few calls per request).
         return [binary, "-F", "-n", str(prefix / "work"), "-a", f"127.0.0.1:{port}",
-                "-f", str(prefix / "lab.vcl"), "-j", "none", "-T", "none", "-s", "malloc,32m"]
+                "-f", str(prefix / "lab.vcl"), "-j", "none", "-T", "none", "-s", "malloc,32m",
+                "-p", "cc_command=%D -O0"]
 
     def retry_on(self, log):
         return super().retry_on(log) or "could not get socket" in log.lower()

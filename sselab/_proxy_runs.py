@@ -10,13 +10,16 @@ configuration the notebook recommends), and each setting lists its checks:
 - ``no-cache``, ``no-cache, 2nd client``: the same pair with ``Cache-Control: no-cache``
   from the app: does the header stop the cache?
 - ``gzip``: the stream, asking for ``Accept-Encoding: gzip`` (the probe decodes it);
-- ``late first event``: the first event 1 s late: when do the headers get through?
+- ``late first event``: the first event 1 s late (then two more): when do the headers get through?
 - ``quiet`` / ``heartbeat``: 1.5 s of silence mid-stream, without and with a ``: ping``
   comment every 0.25 s, against a 1 s idle timeout.
 
 One setting starts the proxy twice (in front of uvicorn's h11 and its httptools), runs its
 groups of checks concurrently (a group is checks that must follow each other) and stops
-both. Every cell of ``proxy_table`` is computed from those timelines.
+both. :func:`ameasure_proxies` starts every setting's proxies first, then runs the checks
+of three proxies at a time (each setting in its own processes and ports; at most twelve
+streams at once), and last the recommended settings one proxy at a time. Every cell of
+``proxy_table`` is computed from those timelines.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ CHECKS = {
     "no-cache, 2nd client": (TICKER + "&send=cache-control", {}),
     "gzip": (TICKER, {"accept_encoding": "gzip"}),
     "gzip, 1 KB events": (TICKER + "&pad=1000", {"accept_encoding": "gzip"}),
-    "late first event": ("/late/events?first=1&n=10&interval=0.05", {}),
+    "late first event": ("/late/events?first=1&n=3&interval=0.05", {}),
     "quiet": ("/quiet/events?n=10&interval=0.05&gap={gap}", {}),
     "heartbeat": ("/quiet/events?n=10&interval=0.05&gap={gap}&heartbeat=0.25", {}),
 }
@@ -129,34 +132,98 @@ async def _check(proxy: LabProxy, upstream_url: str, check: str) -> tuple[Timeli
         return None, error.status
 
 
-async def ameasure_setting(cls: type[LabProxy], setting: Setting, upstreams: dict) -> list[ProxyRun]:
-    """Start ``cls`` with the setting's knobs in front of each upstream, run its checks, stop."""
-    proxies = {http: cls(None if cls.forward else up, name=f"06-{cls.program}-{http}", **setting.knobs)
-               for http, up in upstreams.items()}
+async def _started(cls: type[LabProxy], setting: Setting, upstreams: dict) -> dict[str, LabProxy]:
+    """The setting's proxy in front of each upstream, started (all stopped again if one fails)."""
+    proxies = {http: cls(None if cls.forward else up, name=f"06-{cls.program}-{setting.name}-{http}",
+                         **setting.knobs) for http, up in upstreams.items()}
     try:
         await asyncio.gather(*(asyncio.to_thread(p.start) for p in proxies.values()))
+    except BaseException:
+        await _stopped(proxies)
+        raise
+    return proxies
 
-        async def group(http: str, checks: tuple[str, ...]) -> list[ProxyRun]:
-            out = []
-            for check in checks:
-                timeline, status = await _check(proxies[http], upstreams[http].url, check)
-                out.append(ProxyRun(cls.program, setting.name, check, http, timeline, status,
-                                    proxies[http].render()))
-            return out
 
-        done = await asyncio.gather(*(group(http, g) for http in proxies for g in setting.groups))
-        return [run for runs in done for run in runs]
+async def _stopped(proxies: dict[str, LabProxy]) -> None:
+    await asyncio.gather(*(asyncio.to_thread(p.stop) for p in proxies.values()))
+
+
+async def _checked(cls: type[LabProxy], setting: Setting, proxies: dict, upstreams: dict) -> list[ProxyRun]:
+    """Run the setting's groups of checks through its started proxies, all groups at once."""
+    async def group(http: str, checks: tuple[str, ...]) -> list[ProxyRun]:
+        out = []
+        for check in checks:
+            timeline, status = await _check(proxies[http], upstreams[http].url, check)
+            out.append(ProxyRun(cls.program, setting.name, check, http, timeline, status,
+                                proxies[http].render()))
+        return out
+
+    done = await asyncio.gather(*(group(http, g) for http in proxies for g in setting.groups))
+    return [run for runs in done for run in runs]
+
+
+async def ameasure_setting(cls: type[LabProxy], setting: Setting, upstreams: dict) -> list[ProxyRun]:
+    """Start ``cls`` with the setting's knobs in front of each upstream, run its checks, stop."""
+    proxies = await _started(cls, setting, upstreams)
+    try:
+        return await _checked(cls, setting, proxies, upstreams)
     finally:
-        await asyncio.gather(*(asyncio.to_thread(p.stop) for p in proxies.values()))
+        await _stopped(proxies)
 
 
 async def ameasure_proxy(name: str, upstreams: dict) -> list[ProxyRun]:
     """Every setting of ``plan()`` for the proxy called ``name`` (``"Caddy"``, ...), one after the other."""
-    cls = PROXY_CLASSES[name]
-    runs = []
-    for setting in plan(cls):
-        runs += await ameasure_setting(cls, setting, upstreams)
-    return runs
+    return await ameasure_proxies([name], upstreams)
+
+
+def _expected_seconds(cls: type[LabProxy]) -> float:
+    """A rough length of a proxy's plan: its settings, and its quiet gap (Squid's is longest)."""
+    return len(plan(cls)) * cls.quiet_gap
+
+
+ALONE = ("recommended",)
+"""Settings measured one proxy at a time, after the others: :func:`recommended_config` prints a
+configuration only if every one of its runs was real-time, so nothing else runs beside them."""
+
+
+async def ameasure_proxies(names, upstreams: dict, *, at_once: int = 3) -> list[ProxyRun]:
+    """Every setting of every proxy in ``names``, measured; the runs in the order of ``names``.
+
+    First every setting's proxies start (Varnish compiles its VCL to C at each start, which
+    takes a core for a moment); only then do the checks run, with nothing starting or stopping
+    meanwhile: one proxy's settings one after the other, ``at_once`` proxies at the same time
+    (the longest plans first), then the settings in ``ALONE`` one proxy at a time. Proxies side
+    by side deliver a one-event stall of 20-30 ms somewhat more often on a busy 2-core machine;
+    a configuration to copy is judged on runs with nothing beside them. Every proxy is
+    stopped when this returns or raises.
+    """
+    names = list(names)
+    plans = {name: (PROXY_CLASSES[name], plan(PROXY_CLASSES[name])) for name in names}
+    starting = {(name, setting.name): asyncio.ensure_future(_started(cls, setting, upstreams))
+                for name, (cls, settings) in plans.items() for setting in settings}
+    lanes = asyncio.Semaphore(at_once)
+
+    async def measured(name: str, alone: bool) -> list[ProxyRun]:
+        cls, settings = plans[name]
+        async with lanes:
+            runs = []
+            for setting in settings:
+                if (setting.name in ALONE) == alone:
+                    runs += await _checked(cls, setting, starting[(name, setting.name)].result(), upstreams)
+            return runs
+
+    try:
+        await asyncio.gather(*starting.values())
+        order = sorted(names, key=lambda n: -_expected_seconds(plans[n][0]))
+        side_by_side = dict(zip(order, await asyncio.gather(*(measured(name, False) for name in order))))
+        alone = {name: await measured(name, True) for name in names}
+        runs = {name: side_by_side[name] + alone[name] for name in names}
+        return [run for name in names for setting in plans[name][1] for run in runs[name]
+                if run.setting == setting.name]
+    finally:
+        await asyncio.gather(*starting.values(), return_exceptions=True)
+        await asyncio.gather(*(_stopped(task.result()) for task in starting.values()
+                               if not task.cancelled() and task.exception() is None))
 
 
 class ProxyTable(Table):

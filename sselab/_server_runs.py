@@ -16,6 +16,8 @@ Defined in notebooks/05_servers.ipynb, with ``servers/first_token.py``:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import threading
 import time
 from dataclasses import dataclass
 
@@ -25,6 +27,9 @@ from ._probe import ProbeError, aprobe
 from ._table import Table
 from ._timeline import Timeline
 from ._wire import response_head
+
+STAGGER = 0.025
+"""Seconds between the starts of streams measured side by side (see :func:`ameasure_servers`)."""
 
 HEADERS_HELD = 0.5
 """Headers count as 'held until the first event' when they came this close to it (s),
@@ -67,16 +72,47 @@ async def seconds_until_stopped(url: str, *, events: int = 2, timeout: float = 3
     return None
 
 
-async def ameasure_server(label: str, server, *, first: float = 1.0,
-                          media=("text/event-stream", "text/plain")) -> ServerRun:
-    """Run the three measurements on ``server`` (anything with ``.url`` and ``.port``)."""
-    by_media = {m: await aprobe(f"{server.url}/events?first={first}&n=10&interval=0.05&media={m}",
-                                require_event_stream=False) for m in media}
+async def _astreams(label: str, server, first: float, media) -> ServerRun:
+    """The headers measurements of one server (``STAGGER`` apart), then its framing."""
+    async def stream(index: int, medium: str) -> Timeline:
+        await asyncio.sleep(index * STAGGER)
+        return await aprobe(f"{server.url}/events?first={first}&n=10&interval=0.05&media={medium}",
+                            require_event_stream=False)
+
+    by_media = dict(zip(media, await asyncio.gather(*(stream(i, m) for i, m in enumerate(media)))))
     framing = {}
     for version in ("1.0", "1.1"):
         head = await asyncio.to_thread(response_head, server.port, "/events?first=0&n=2&interval=0", version)
         framing[f"HTTP/{version}"] = head.framing
-    return ServerRun(label, by_media, framing, await seconds_until_stopped(server.url))
+    return ServerRun(label, by_media, framing, None)
+
+
+async def ameasure_server(label: str, server, *, first: float = 1.0,
+                          media=("text/event-stream", "text/plain")) -> ServerRun:
+    """Run the three measurements on ``server`` (anything with ``.url`` and ``.port``)."""
+    run = await _astreams(label, server, first, media)
+    run.stopped_after = await seconds_until_stopped(server.url)
+    return run
+
+
+async def ameasure_servers(servers: dict, *, first: float = 1.0,
+                           media=("text/event-stream", "text/plain")) -> list[ServerRun]:
+    """:func:`ameasure_server` for every ``{label: server}``, the streams of all at the same time.
+
+    The late first event is a second of silence per stream, so every server's streams run
+    at once (each server answers its own), each started ``STAGGER`` after the one before:
+    started together, a request's headers time would include the time this process took to
+    send the others (tens of milliseconds). The client that leaves runs one server after
+    the other: servers in this process share the app module, and so its ``/closed`` time.
+    """
+    async def later(index: int, label: str, server) -> ServerRun:
+        await asyncio.sleep(index * len(media) * STAGGER)
+        return await _astreams(label, server, first, media)
+
+    runs = await asyncio.gather(*(later(i, label, server) for i, (label, server) in enumerate(servers.items())))
+    for run, server in zip(runs, servers.values()):
+        run.stopped_after = await seconds_until_stopped(server.url)
+    return list(runs)
 
 
 def _ms(seconds: float | None) -> str:
@@ -180,6 +216,56 @@ async def awhile_reloading(server, url: str, *, after: float = 1.0, **probe_opti
     task = asyncio.create_task(reload_later())
     timeline = await aprobe(url, **probe_options)
     return Reload(timeline, await task)
+
+
+class BackgroundProbes:
+    """Probes that run in a thread of their own, with its own event loop, while the notebook goes on.
+
+    For a measurement that is mostly waiting (notebook 05's 16 s of silence). On the kernel's
+    own event loop its reads would wait whenever a cell draws a figure or starts a server,
+    and the arrival times would shift by that much; a loop of its own reads on time.
+    ``await`` it for the timelines, in the order of ``urls`` (again, once it is done).
+    """
+
+    def __init__(self, urls, *, settle: float = 5.0, **probe_options) -> None:
+        self.urls = list(urls)
+        self._future: concurrent.futures.Future = concurrent.futures.Future()
+        self._first = [threading.Event() for _ in self.urls]
+        self._thread = threading.Thread(target=self._run, args=(probe_options,), daemon=True,
+                                        name="sselab-background-probes")
+        self._thread.start()
+        # Return once every stream has its first event (or ``settle`` s): its start then owes
+        # nothing to what the notebook does next.
+        deadline = time.monotonic() + settle
+        for first in self._first:
+            first.wait(max(0.0, deadline - time.monotonic()))
+
+    def _run(self, options: dict) -> None:
+        async def every_probe() -> list[Timeline]:
+            return list(await asyncio.gather(*(aprobe(url, on_event=lambda _t, f=first: f.set(), **options)
+                                               for url, first in zip(self.urls, self._first))))
+
+        try:
+            self._future.set_result(asyncio.run(every_probe()))
+        except BaseException as error:  # handed to whoever awaits it
+            self._future.set_exception(error)
+        finally:
+            for first in self._first:
+                first.set()
+
+    def done(self) -> bool:
+        return self._future.done()
+
+    def __await__(self):
+        return asyncio.wrap_future(self._future).__await__()
+
+    def __repr__(self) -> str:
+        return f"<BackgroundProbes of {len(self.urls)} URLs, {'done' if self.done() else 'running'}>"
+
+
+def probe_in_background(urls, **probe_options) -> BackgroundProbes:
+    """Start ``aprobe(url, **probe_options)`` for every URL in a thread of its own; ``await`` the result."""
+    return BackgroundProbes(urls, **probe_options)
 
 
 @dataclass

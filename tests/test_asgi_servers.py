@@ -147,3 +147,58 @@ def test_what_each_pattern_sends_during_a_16_second_silence():
     for library in ("sse-starlette", "fastapi-sse"):
         assert [round(t) for t in runs[library].quiet_reads] == [15], runs[library].quiet_reads
     assert runs["recommended"].timeline.comments >= 4 and runs["recommended"].longest_silence < 6
+
+
+def test_serve_each_starts_them_side_by_side_in_order_and_a_failure_stops_the_others():
+    setups = {"h11": dict(http="h11"), "httptools": dict(http="httptools"), "hypercorn": dict(server="hypercorn")}
+    servers = sselab.serve_each(ticker.app, setups, prefix="test-each-")
+    try:
+        assert list(servers) == list(setups)
+        assert [s.name for s in servers.values()] == [f"test-each-{label}" for label in setups]
+        assert all(sselab.probe(s.url + "/events?n=3&interval=0.01").verdict == "real-time" for s in servers.values())
+    finally:
+        sselab.stop_all()
+    with pytest.raises(sselab.ServerError):
+        sselab.serve_each(ticker.app, {"fine": {}, "unknown": dict(server="no-such-server")}, prefix="test-each-")
+    assert not sselab.running_servers(), sselab.running_servers()
+
+
+@pytest.mark.slow
+def test_measured_side_by_side_the_servers_hold_what_they_hold_alone():
+    setups = {"uvicorn": dict(server="uvicorn"), "daphne": dict(server="daphne"), "granian": dict(server="granian")}
+    try:
+        servers = sselab.serve_each(first_token.app, setups, prefix="test-side-")
+        runs = asyncio.run(sselab.ameasure_servers(servers, first=1.2))
+    finally:
+        sselab.stop_all()
+    assert [run.server for run in runs] == list(setups)
+    held = {run.server: {m: run.headers_held(m) for m in run.by_media} for run in runs}
+    assert held == {"uvicorn": {"text/event-stream": False, "text/plain": False},
+                    "daphne": {"text/event-stream": True, "text/plain": True},
+                    "granian": {"text/event-stream": False, "text/plain": True}}, held
+    at_once = [t.headers_at for run in runs for m, t in run.by_media.items() if not run.headers_held(m)]
+    assert max(at_once) < 0.45, "started a little apart, no request waits for the others to be sent"
+    assert all(run.stopped_after is not None and run.stopped_after < 1.0 for run in runs)
+
+
+def test_background_probes_keep_their_own_time_while_this_thread_is_busy():
+    server = sselab.serve(ticker.app, name="test-background")
+    try:
+        probes = sselab.probe_in_background([server.url + "/events?n=8&interval=0.2"] * 2, max_seconds=10)
+        assert probes._first[0].is_set() and probes._first[1].is_set(), "returns once each has its first event"
+        busy_until = time.monotonic() + 1.0  # a cell drawing a figure: this thread computes for 1 s
+        while time.monotonic() < busy_until:
+            sum(range(1000))
+        assert not probes.done()
+
+        async def collect():
+            return await probes
+
+        timelines = asyncio.run(collect())
+        assert [len(t.events) for t in timelines] == [8, 8]
+        # read on a loop of their own: no event waited for the busy second (wide margin: a loaded machine)
+        assert max(max(t.added_delays) for t in timelines) < 0.3, [t.reason for t in timelines]
+        assert asyncio.run(collect()) == timelines  # awaiting again gives the same result
+        assert not probes._thread.is_alive()
+    finally:
+        sselab.stop_all()

@@ -16,6 +16,7 @@ import pytest
 
 import sselab
 from servers import proxy_streams
+from sselab._proxy_runs import plan
 
 pytestmark = pytest.mark.slow
 STREAMS = {"real-time", "stalled"}
@@ -218,3 +219,15 @@ def _name(pid) -> str:
             return f.read().strip()
     except OSError:
         return ""
+
+
+def test_two_proxies_measured_side_by_side_come_back_in_order_and_as_alone(upstreams):
+    for name in ("lighttpd", "Caddy"):
+        needs(name)
+    runs = asyncio.run(sselab.ameasure_proxies(["lighttpd", "Caddy"], upstreams))
+    assert list(dict.fromkeys(r.proxy for r in runs)) == ["lighttpd", "Caddy"]
+    by = {(r.proxy, r.setting, r.check, r.http): r for r in runs}
+    assert {by[("lighttpd", "defaults", "stream", h)].timeline.verdict for h in upstreams} == {"held-until-end"}
+    assert {by[("Caddy", "defaults", "stream", h)].timeline.verdict for h in upstreams} <= STREAMS
+    settings = [s for name in ("lighttpd", "Caddy") for s in plan(sselab.PROXY_CLASSES[name])]
+    assert len(runs) == sum(len(group) for s in settings for group in s.groups) * len(upstreams)

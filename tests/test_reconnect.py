@@ -206,3 +206,19 @@ def test_stop_all_stops_a_relay(server):
     assert front.running and front in sselab.running_servers()
     sselab.stop_all()
     assert not front.running and front not in sselab.running_servers()
+
+
+@pytest.mark.slow
+def test_runs_side_by_side_each_have_their_own_fault_server_and_ledger():
+    # afollow_each: the naive and the resumable pattern at the same time, each through a cut of
+    # its own in front of an app (and a store) of its own: the counts are those of one run alone
+    def cut():
+        return sselab.NetworkCut(reconnect_patterns.make_app(), after=0.4)
+
+    rerun, live, resume = asyncio.run(sselab.afollow_each(cut, [("httpx-sse", p) for p in ("rerun", "live", "resume")]))
+    assert (rerun.pattern, live.pattern, resume.pattern) == ("rerun", "live", "resume")
+    assert rerun.cut and rerun.repeated >= 3 and rerun.model_runs == 2 and rerun.prompts == 1, rerun
+    assert live.cut and live.lost >= 2 and live.model_runs == 1, live
+    assert_resumed_cleanly(resume)
+    assert all(len(run.faults) == 1 for run in (rerun, live, resume)), "one fault each"
+    assert not sselab.running_servers(), sselab.running_servers()
