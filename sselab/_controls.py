@@ -17,16 +17,15 @@ output, and builds no widget. A measurement runs in a worker thread with its own
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import html
 import inspect
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ._concurrent import Crowd, acrowd
 from ._live import _live_display, _show_static
+from ._loop_thread import run_blocking
 from ._nginx import NginxProxy
 from ._plot import plot_runs, plural
 from ._plot_crowd import plot_crowd
@@ -66,8 +65,7 @@ def _measure_in_thread(measure, values: dict):
     """``measure(**values)``, awaited in a fresh event loop in a worker thread when it is async."""
     if not inspect.iscoroutinefunction(measure):
         return measure(**values)
-    with ThreadPoolExecutor(1, thread_name_prefix="sselab-panel") as pool:
-        return pool.submit(asyncio.run, measure(**values)).result()
+    return run_blocking(measure, **values)
 
 
 def _png_output(figure) -> dict:

@@ -23,8 +23,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import threading
 
+from ._loop_thread import LoopThread
 from ._plot import plot_timeline
 from ._probe import aprobe
 from ._timeline import Timeline
@@ -52,60 +52,27 @@ async def watch(url: str, title: str | None = None, *, fps: float = 2.0, **probe
         return timeline
     handle = display(plot_timeline(_empty(url), f"{title or url} (waiting...)"), display_id=True)
     caller, finished = asyncio.get_running_loop(), asyncio.Event()
-    job = _ProbeThread(url, probe_options, lambda: caller.call_soon_threadsafe(finished.set))
+    latest: list[Timeline] = []  # the probe's thread stores the newest partial timeline here
+
+    def keep(partial: Timeline) -> None:
+        latest[:] = [partial]  # no drawing here: that thread stamps arrivals
+
+    job = LoopThread(aprobe(url, on_event=keep, **probe_options), name="sselab-watch",
+                     on_done=lambda: caller.call_soon_threadsafe(finished.set))
     drawn = None
     try:
         while not finished.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(finished.wait(), 1 / fps)
-            partial = job.latest
+            partial = latest[0] if latest else None
             if partial is not None and partial is not drawn and not finished.is_set():
                 handle.update(plot_timeline(partial, f"{title or url} (live)"))
                 drawn = partial
     finally:
         job.stop()  # an interrupted cell stops the stream too
-    timeline = job.outcome()
+    timeline = job.result(timeout=5)
     handle.update(plot_timeline(timeline, title))
     return timeline
-
-
-class _ProbeThread:
-    """``aprobe`` on its own event loop in a daemon thread; keeps the newest partial timeline."""
-
-    def __init__(self, url: str, probe_options: dict, on_done):
-        self.latest: Timeline | None = None
-        self._timeline: Timeline | None = None
-        self._error: BaseException | None = None
-        self._on_done = on_done
-        self._loop = asyncio.new_event_loop()
-        # created before the loop runs, so stop() always has a task to cancel
-        self._task = self._loop.create_task(aprobe(url, on_event=self._keep, **probe_options))
-        self._thread = threading.Thread(target=self._run, name="sselab-watch", daemon=True)
-        self._thread.start()
-
-    def _keep(self, partial: Timeline) -> None:
-        self.latest = partial  # no drawing here: this thread stamps arrivals
-
-    def _run(self) -> None:
-        try:
-            self._timeline = self._loop.run_until_complete(self._task)
-        except BaseException as exc:  # noqa: BLE001 (handed to the caller by outcome())
-            self._error = exc
-        finally:
-            self._loop.close()
-            with contextlib.suppress(RuntimeError):  # the caller's loop may be gone
-                self._on_done()
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(self._task.cancel)
-        self._thread.join(timeout=5)
-
-    def outcome(self) -> Timeline:
-        if self._error is not None:
-            raise self._error
-        return self._timeline
 
 
 def _empty(url: str) -> Timeline:

@@ -14,7 +14,6 @@ sits between the lab's client and server only when ``proxy=`` says so.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import functools
 import ssl
@@ -23,6 +22,7 @@ import time
 import httpx
 
 from ._encodings import UnsupportedEncoding, decodable
+from ._loop_thread import run_blocking
 from ._recorder import Recorder
 from ._timeline import Timeline
 
@@ -230,9 +230,4 @@ async def _read_stream(response, recorder, deadline, max_events, max_bytes, noti
 
 def probe(url: str, **options) -> Timeline:
     """Blocking form of :func:`aprobe`, usable from scripts, tests and notebook cells alike."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(aprobe(url, **options))
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sselab-probe") as pool:
-        return pool.submit(asyncio.run, aprobe(url, **options)).result()
+    return run_blocking(aprobe, url, **options)

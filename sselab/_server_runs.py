@@ -16,13 +16,13 @@ Defined in notebooks/05_servers.ipynb, with ``servers/first_token.py``:
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import threading
 import time
 from dataclasses import dataclass
 
 import httpx
 
+from ._loop_thread import LoopThread
 from ._probe import ProbeError, aprobe
 from ._table import Table
 from ._timeline import Timeline
@@ -229,35 +229,28 @@ class BackgroundProbes:
 
     def __init__(self, urls, *, settle: float = 5.0, **probe_options) -> None:
         self.urls = list(urls)
-        self._future: concurrent.futures.Future = concurrent.futures.Future()
         self._first = [threading.Event() for _ in self.urls]
-        self._thread = threading.Thread(target=self._run, args=(probe_options,), daemon=True,
-                                        name="sselab-background-probes")
-        self._thread.start()
+
+        async def every_probe() -> list[Timeline]:
+            return list(await asyncio.gather(*(aprobe(url, on_event=lambda _t, f=first: f.set(), **probe_options)
+                                               for url, first in zip(self.urls, self._first))))
+
+        def release() -> None:
+            for first in self._first:
+                first.set()
+
+        self._job = LoopThread(every_probe(), name="sselab-background-probes", on_done=release)
         # Return once every stream has its first event (or ``settle`` s): its start then owes
         # nothing to what the notebook does next.
         deadline = time.monotonic() + settle
         for first in self._first:
             first.wait(max(0.0, deadline - time.monotonic()))
 
-    def _run(self, options: dict) -> None:
-        async def every_probe() -> list[Timeline]:
-            return list(await asyncio.gather(*(aprobe(url, on_event=lambda _t, f=first: f.set(), **options)
-                                               for url, first in zip(self.urls, self._first))))
-
-        try:
-            self._future.set_result(asyncio.run(every_probe()))
-        except BaseException as error:  # handed to whoever awaits it
-            self._future.set_exception(error)
-        finally:
-            for first in self._first:
-                first.set()
-
     def done(self) -> bool:
-        return self._future.done()
+        return self._job.done()
 
     def __await__(self):
-        return asyncio.wrap_future(self._future).__await__()
+        return self._job.__await__()
 
     def __repr__(self) -> str:
         return f"<BackgroundProbes of {len(self.urls)} URLs, {'done' if self.done() else 'running'}>"

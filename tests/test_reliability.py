@@ -292,7 +292,7 @@ def nothing_left():
     yield
     after = settled(before)
     assert after == before
-    assert not [t.name for t in threading.enumerate() if t.name.startswith("sselab-probe")]
+    assert not [t.name for t in threading.enumerate() if t.name.startswith(("sselab-probe", "sselab-blocking"))]
 
 
 def timed_probe(url, **options):
