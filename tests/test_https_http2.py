@@ -83,6 +83,20 @@ def test_many_streams_counts_who_waited_from_the_times_alone():
     assert [s.index for s in many_streams_result("x", "u", page, 5).waited] == [6, 7]
 
 
+def test_a_stream_waited_only_if_it_opened_after_another_had_ended():
+    # a busy machine (seen in a run of 07): six connections, answered slowly, 50-300 ms apart;
+    # the last two open only when streams 0 and 1 end and free their connections
+    opened = [50, 130, 240, 300, 302, 305, 693, 700]
+    page = {"streams": [{"index": i, "opened": float(t), "first": t + 20.0, "events": 5,
+                         "ended": t + 620.0 if i < 6 else t + 640.0} for i, t in enumerate(opened)]}
+    run = many_streams_result("HTTP/1.1", "u", page, 5)
+    assert (run.opened_at_once, [s.index for s in run.waited]) == (6, [6, 7])
+    for stream in page["streams"]:  # HTTP/2: all open at once, however slowly, before any ends
+        stream["opened"] = stream["index"] * 40.0
+        stream["ended"] = stream["opened"] + 620.0
+    assert many_streams_result("HTTP/2", "u", page, 5).waited == []
+
+
 @pytest.mark.slow
 def test_chromium_opens_six_event_sources_per_host_on_http11_and_all_on_http2(certs, needs_chromium, needs_nginx):
     upstream = sselab.serve(many_streams.app, name="test-h2-many", http="httptools")

@@ -1,5 +1,5 @@
 // SSE Lab: open N EventSources at once and note when each opens and gets its first event.
-// Results: window.sselab = {streams: [{index, opened, first, events}], done, note}, times in
+// Results: window.sselab = {streams: [{index, opened, first, ended, events}], done, note}, times in
 // milliseconds since the page created the first EventSource.
 "use strict";
 
@@ -28,14 +28,14 @@ function render() {
 }
 
 for (let i = 0; i < n; i++) {
-  const record = {index: i, opened: null, first: null, events: 0};
+  const record = {index: i, opened: null, first: null, ended: null, events: 0};
   lab.streams.push(record);
   const source = new EventSource(`events?n=${events}&interval=${interval}&stream=${i}`);
   source.onopen = () => { record.opened ??= performance.now() - start; render(); };
   source.onmessage = () => {
     record.first ??= performance.now() - start;
     record.events += 1;
-    if (record.events >= events) { source.close(); finishWhenAllDone(); }
+    if (record.events >= events) { source.close(); record.ended = performance.now() - start; finishWhenAllDone(); }
   };
   source.onerror = () => { if (record.events < events) lab.note = `stream ${i}: error`; };
 }
