@@ -55,8 +55,7 @@ def draw_followed(ax, run: Followed, title: str | None = None) -> None:
     ax.set_ylabel("token", fontsize=8)
     ax.tick_params(labelsize=7)
     good = run.finished and run.lost == 0 and run.repeated == 0
-    runs = "?" if run.model_runs is None else run.model_runs
-    lines = (title or f"{run.client} · {run.pattern}\n{run.outcome}; model ran {runs}x").split("\n")
+    lines = (title or f"{run.client} · {run.pattern}\n{run.outcome}; {run.model_ran}").split("\n")
     fit_title(ax, lines, fontsize=8, colour=OUTCOME_OK if good else OUTCOME_BAD)
 
 
@@ -76,9 +75,8 @@ def plot_followed(runs: list[Followed], *, columns: int = 3, size=(10.5, None)) 
     axes = panel_grid(fig, len(runs), columns, sharex=True)  # a short last row is centred
     faults = list(dict.fromkeys(run.fault for run in runs))
     for ax, run in zip(axes, runs):
-        runs_text = "?" if run.model_runs is None else run.model_runs
         title = None if len(faults) == 1 else (f"{run.client} · {run.pattern} · {run.fault}\n"
-                                               f"{run.outcome}; model ran {runs_text}x")
+                                               f"{run.outcome}; {run.model_ran}")
         draw_followed(ax, run, title)
     axes[0].set_xlim(0, 1.04 * max(_last_moment(run) for run in runs))
     fig.suptitle(faults[0] if len(faults) == 1 else "", fontsize=9)

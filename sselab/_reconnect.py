@@ -105,11 +105,15 @@ class Followed:
         parts = [f"{self.lost} lost" if self.lost else "", f"{self.repeated} repeated" if self.repeated else ""]
         return "resumed, " + " and ".join(p for p in parts if p)
 
+    @property
+    def model_ran(self) -> str:
+        """'model ran 2x', or why the count is unknown (a restart lost the server's count with its memory)."""
+        return "model runs unknown (count lost)" if self.model_runs is None else f"model ran {self.model_runs}x"
+
     def __str__(self) -> str:
         after = f", next event {self.resumed_after * 1000:.0f} ms after the cut" if self.resumed_after else ""
-        ran = "?" if self.model_runs is None else self.model_runs
         return (f"{self.client} · {self.pattern} · {self.fault}: {self.outcome} ({len(self.events)} events "
-                f"in {len(self.connections)} connections{after}; the model ran {ran}x)")
+                f"in {len(self.connections)} connections{after}; the {self.model_ran})")
 
     __repr__ = __str__
 
