@@ -64,7 +64,9 @@ def _missing() -> BrowserError:
 class HeadlessBrowser:
     """One headless Chromium (fresh profile in a temp dir) for one or more page probes.
 
-    Use as ``async with``; everything it started is gone when the block ends.
+    Use as ``async with``; everything it started is gone when the block ends. Or ``await
+    start()`` it once and ``await close()`` it at the end, for a browser shared by several cells
+    (notebook 09: each start costs about 2 s on the 2-core VM).
 
     ``trust`` (a :class:`sselab.LabCertificates`) makes this browser, and no other, accept the
     lab's server certificate: Chromium's ``--ignore-certificate-errors-spki-list`` with the
@@ -102,6 +104,14 @@ class HeadlessBrowser:
         if self._profile is not None:
             shutil.rmtree(self._profile, ignore_errors=True)
         self._playwright = self._context = self._profile = None
+
+    async def start(self) -> HeadlessBrowser:
+        """Start Chromium (what ``async with`` does on entry); :meth:`close` stops it."""
+        return await self.__aenter__()
+
+    async def close(self) -> None:
+        """Stop Chromium and remove its profile; harmless when it is not running."""
+        await self.__aexit__()
 
     def _args(self) -> list[str]:
         if self.trust is None:
