@@ -196,11 +196,11 @@ def figure(meta: dict, path: Path) -> None:
             ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
             ax.set_xlabel("concurrent streams N (10 events/s each); ★ = ceiling (largest N held)")
             ax.grid(alpha=0.3)
-        ax_d.legend(fontsize=8, title="ceiling N", title_fontsize=8, loc="lower left")
+        ax_d.legend(fontsize=8, title="ceiling N", title_fontsize=8, loc="best")  # clear of the curves
     l0, l1 = meta["load_before"], meta["load_after"]
-    fig.suptitle(f"{meta['command']} | {meta['cores']} CPUs, load average {l0[0]:.2f} before, {l1[0]:.2f} after | "
+    fig.suptitle(f"{meta['command']}\n{meta['cores']} CPUs, load average {l0[0]:.2f} before, {l1[0]:.2f} after | "
                  f"held = every event delivered and p99 ≤ {meta['p99_limit'] * 1000:g} ms | "
-                 f"{meta['started']}\n{meta['versions']}", fontsize=8)
+                 f"{meta['started']}\n{meta['versions']}", fontsize=8)  # three lines: one would be clipped
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
