@@ -17,6 +17,8 @@ CAUSE = {
     "nginx-defaults": "A buffering proxy\n(nginx defaults, h11 upstream)",
     "nginx-small-buffers": "A proxy buffer, released\nwhen full (512-byte buffers)",
     "nginx-gzip": "Compression\n(nginx gzip on)",
+    "haproxy-defaults": "A proxy that sends in bursts\n(HAProxy without http-no-delay)",
+    "lighttpd-defaults": "A proxy that keeps the body\n(lighttpd defaults)",
     "blocking-middleware": "A blocking generator\nbehind a middleware",
     "held-app": "The app holds its events\n(collects, yields once)",
 }
@@ -66,7 +68,7 @@ def main() -> None:
                                                           f"\n(expected {setup.layer})"),
                   fontsize=8, va="top", color="#333333")
         ax = fig.add_subplot(grid[row, 1])
-        sselab.draw_timeline(ax, t)
+        sselab.draw_timeline(ax, t, legend=False)  # one key for the page, below: in a row it covered the dots
         if row < len(order) - 1:
             ax.set_xlabel("")
         if not t.events:
@@ -76,6 +78,7 @@ def main() -> None:
         right.axis("off")
         right.text(0, 0.98, textwrap.fill(looks_like(t, d), 52), fontsize=7, va="top", color="#333333")
         right.text(0, 0.42, textwrap.fill("Fix: " + first_sentence(d.fix), 52), fontsize=7.5, va="top")
+    sselab._plot.figure_legend(fig, list(runs.values()))
     out = Path(__file__).with_name("cheatsheet.png")
     fig.savefig(out, dpi=110)
     for key, t in runs.items():

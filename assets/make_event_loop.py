@@ -12,7 +12,7 @@ from pathlib import Path
 import sselab
 from servers import loop_article, loop_fastapi_sse, loop_middleware, loop_threadpool
 from sselab._bystander import draw_waits
-from sselab._plot import LabFigure, draw_timeline
+from sselab._plot import LabFigure, draw_timeline, legend_entries, shades_bursts
 
 STREAM = "?n=6&gap=0.1"
 RUNS = {
@@ -35,8 +35,13 @@ def main() -> None:
     runs = asyncio.run(measure())
     fig = LabFigure(figsize=(14, 6.4), layout="constrained")
     grid = fig.add_gridspec(2, 4)
-    for i, (name, (timeline, _)) in enumerate(runs.items()):
-        draw_timeline(fig.add_subplot(grid[0, i]), timeline, name)
+    top = [fig.add_subplot(grid[0, i]) for i in range(len(runs))]
+    for ax, (name, (timeline, _)) in zip(top, runs.items()):
+        draw_timeline(ax, timeline, name, legend=False)  # a key inside each panel covered its dots
+    key = fig.add_subplot(grid[1, 0])  # the timelines' key, in the free cell below the first
+    key.axis("off")
+    key.legend(*legend_entries([t for t, _ in runs.values()], shades_bursts(top)), loc="center",
+               fontsize=9, frameon=False, title="top row", title_fontsize=9)
     draw_waits(fig.add_subplot(grid[1, 1:3]), {name: side for name, (_, side) in runs.items()}, gap=0.1)
     out = Path(__file__).with_name("event_loop.png")
     fig.savefig(out, dpi=100)

@@ -256,3 +256,18 @@ def test_the_exercise_solution_runs_on_the_mysteries(capsys):
     out = capsys.readouterr().out
     for letter, setup in mysteries.reveal().items():
         assert f"-> {setup.layer}" in next(line for line in out.splitlines() if line.startswith(f"{letter}:"))
+
+
+def test_the_cheat_sheet_names_a_cause_for_every_mystery_setup():
+    """assets/make_cheatsheet.py draws a row per setup of 12; a setup added there needs its cause
+    here too (two were missing, and scripts/figures stopped with a KeyError)."""
+    import importlib.util
+    from pathlib import Path
+
+    from servers.mystery_setups import SETUPS
+
+    path = Path(__file__).resolve().parent.parent / "assets" / "make_cheatsheet.py"
+    spec = importlib.util.spec_from_file_location("make_cheatsheet", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert {s.key for s in SETUPS} <= set(module.CAUSE), {s.key for s in SETUPS} - set(module.CAUSE)

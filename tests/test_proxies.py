@@ -16,7 +16,7 @@ import pytest
 
 import sselab
 from servers import proxy_streams
-from sselab._proxy_runs import plan
+from sselab._proxy_runs import ProxyRun, _stalls_measured_again, plan
 
 pytestmark = pytest.mark.slow
 STREAMS = {"real-time", "stalled"}
@@ -231,3 +231,29 @@ def test_two_proxies_measured_side_by_side_come_back_in_order_and_as_alone(upstr
     assert {by[("Caddy", "defaults", "stream", h)].timeline.verdict for h in upstreams} <= STREAMS
     settings = [s for name in ("lighttpd", "Caddy") for s in plan(sselab.PROXY_CLASSES[name])]
     assert len(runs) == sum(len(group) for s in settings for group in s.groups) * len(upstreams)
+
+
+def test_a_setting_with_a_stall_is_measured_again_alone_and_its_cell_says_what_changed():
+    from types import SimpleNamespace
+
+    def run(setting, check, http, verdict):
+        return ProxyRun("Squid", setting, check, http, SimpleNamespace(verdict=verdict))
+
+    first = [run("defaults", "stream", "h11", "real-time"), run("defaults", "stream", "httptools", "stalled"),
+             run("recommended", "stream", "h11", "real-time")]
+    measured = []
+
+    async def measure(cls, setting, upstreams):  # what ameasure_setting returns: the setting, again
+        measured.append((cls.program, setting.name))
+        return [run(setting.name, "stream", "h11", "real-time"), run(setting.name, "stream", "httptools", "real-time")]
+
+    again = asyncio.run(_stalls_measured_again(first, {}, measure))
+    assert measured == [("Squid", "defaults")], "only the setting with the stall, once"
+    assert [r.outcome for r in again] == [
+        "real-time", "real-time (measured again alone; beside other proxies: stalled)", "real-time"]
+    assert again[2] is first[2], "other settings keep their runs"
+
+    async def stalls_again(cls, setting, upstreams):  # a stall the proxy makes comes back
+        return [run(setting.name, "stream", "h11", "real-time"), run(setting.name, "stream", "httptools", "stalled")]
+
+    assert [r.outcome for r in asyncio.run(_stalls_measured_again(first, {}, stalls_again))][1] == "stalled"
