@@ -106,6 +106,7 @@ def no_cyclic_gc():
             gc.enable()
 
 
+@pytest.mark.slow  # seven relays, about 0.9 s each (a user leaves, then the upstream is watched): full lane
 @pytest.mark.parametrize("name, stops", [
     ("article", False),      # no await in the loop: nobody notices the user left
     ("sleep0", True),        # the cancellation lands at sleep(0) and unwinds the SDK loop

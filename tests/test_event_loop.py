@@ -169,6 +169,7 @@ LEAVING = {  # route -> (how the source ends, most items made for nobody)
 }
 
 
+@pytest.mark.slow  # 18 runs of about 1 s each (an upstream left to finish or not): the full lane only
 @pytest.mark.parametrize("module, path", list(LEAVING), ids=[f"{m.__name__[8:]}{p}" for m, p in LEAVING])
 def test_what_a_client_leaving_does_to_the_upstream(module, path, http):
     async def main():

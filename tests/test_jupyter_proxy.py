@@ -15,6 +15,8 @@ import pytest
 import sselab
 from sselab._jupyter import current_jupyter_server
 
+pytestmark = pytest.mark.slow  # starts a real Jupyter server (about 4 s): not in the everyday lane
+
 N = 10
 STREAM = f"/events?n={N}&interval=0.08"
 
