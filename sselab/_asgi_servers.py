@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ._registry import SERVERS
@@ -122,18 +123,14 @@ def serve_with(app, server: str = "uvicorn", *, name: str | None = None, http: s
 
 
 def serve_each(app, setups: dict[str, dict], *, prefix: str = "") -> dict:
-    """``serve(app, name=prefix + label, **options)`` for every ``{label: options}``, all at once.
+    """``serve_with(app, name=prefix + label, **options)`` for every ``{label: options}``, all at once.
 
     A child server takes a second or two to import the app, so they start side by side.
     Returns ``{label: server}`` in the order of ``setups``; if one fails to start, the others
     are stopped and its error is raised.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from ._server import serve
-
     with ThreadPoolExecutor(max(1, len(setups)), thread_name_prefix="sselab-serve") as pool:
-        futures = {label: pool.submit(serve, app, name=f"{prefix}{label}", **options)
+        futures = {label: pool.submit(serve_with, app, name=f"{prefix}{label}", **options)
                    for label, options in setups.items()}
     errors = [f.exception() for f in futures.values() if f.exception() is not None]
     if errors:

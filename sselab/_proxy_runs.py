@@ -89,8 +89,8 @@ class ProxyRun:
     """The proxy's HTTP status when it answered an error instead of the stream."""
     config: str = ""
     side_by_side: str | None = None
-    """The verdict this check had beside other proxies, when it was measured again alone and the
-    verdict changed (see :func:`_stalls_measured_again`)."""
+    """The cell (``outcome``) this check had beside other proxies, when it was measured again
+    alone and the cell changed (see :func:`_stalls_measured_again`)."""
 
     @property
     def ok(self) -> bool:
